@@ -1,0 +1,210 @@
+"""Command line: ``serve`` (the default), ``check-config``, ``init-db`` and ``demo``.
+
+Flags follow Prometheus' style (``--config.file``, ``--web.listen-address``). Every failure
+the operator can fix ends the process with one line on standard error and exit status 1.
+"""
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from exporter import __version__, logs
+from exporter.collection import Collection
+from exporter.config import Config, ConfigError, load_config
+from exporter.database import BadURL, async_url, create_engine, redact
+from exporter.demo import simulation
+from exporter.schema import create_schema
+from exporter.sources import SCHEMAS
+from exporter.web import DEFAULT_PORT, create_app, parse_listen_address
+
+log = logging.getLogger("exporter")
+
+URL_ENV = "CHAT_EXPORTER_DATABASE_URL"
+DEMO_URL = "sqlite:///chat-demo.db"
+COMMANDS = ("serve", "check-config", "init-db", "demo")
+
+
+class Failure(Exception):
+    """An error to report in one line before exiting with status 1."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chat-supervision-exporter",
+        description="Prometheus exporter for real-time supervision of live-chat and call "
+        "contact centres. Without a command, runs `serve`.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="command")
+
+    def command(name: str, help_text: str, *, web_flags: bool) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(
+            "--config.file",
+            dest="config_file",
+            type=Path,
+            metavar="PATH",
+            help="YAML configuration file (see README); defaults apply without one",
+        )
+        sub.add_argument(
+            "--database.url",
+            dest="database_url",
+            metavar="URL",
+            help=f"chat database URL: sqlite:///path, postgresql://…, mysql://… or mariadb://…; "
+            f"overrides ${URL_ENV} and database.url in the config file",
+        )
+        sub.add_argument(
+            "--log.level",
+            dest="log_level",
+            choices=list(logs.LEVELS),
+            default="info",
+            help="log level (default: info)",
+        )
+        if web_flags:
+            sub.add_argument(
+                "--web.listen-address",
+                dest="listen_address",
+                default=f":{DEFAULT_PORT}",
+                metavar="ADDRESS",
+                help=f"address to listen on (default: :{DEFAULT_PORT})",
+            )
+            sub.add_argument(
+                "--web.telemetry-path",
+                dest="telemetry_path",
+                default="/metrics",
+                metavar="PATH",
+                help="path of the metrics (default: /metrics)",
+            )
+        return sub
+
+    command("serve", "run the exporter", web_flags=True)
+    command(
+        "check-config",
+        "validate the configuration and the database URL, then exit",
+        web_flags=False,
+    )
+    command(
+        "init-db",
+        "create the reference schema's missing tables and indexes, then exit",
+        web_flags=False,
+    )
+    command(
+        "demo",
+        f"fill a database (default {DEMO_URL}) with a simulated contact centre that keeps "
+        "living, and serve its metrics",
+        web_flags=True,
+    )
+    return parser
+
+
+def _checked(url: str) -> str:
+    try:
+        async_url(url)
+    except BadURL as error:
+        raise Failure(str(error)) from error
+    return url
+
+
+def _database_url(args: argparse.Namespace, config: Config) -> str:
+    url = args.database_url or os.environ.get(URL_ENV) or config.database.url
+    if not url:
+        raise Failure(
+            f"no database URL: pass --database.url, set {URL_ENV}, "
+            "or set database.url in the config file"
+        )
+    return _checked(url)
+
+
+def _serve(args: argparse.Namespace, config: Config, url: str, demo: bool = False) -> None:
+    try:
+        host, port = parse_listen_address(args.listen_address)
+    except ValueError as error:
+        raise Failure(str(error)) from error
+    engine = create_engine(url, pool_size=config.database.pool_size)
+    min_interval = config.collection.min_interval
+    collection = Collection(
+        engine,
+        SCHEMAS[config.database.schema],
+        config.settings(),
+        statement_timeout=config.database.statement_timeout,
+        min_interval=min_interval,
+    )
+    app = create_app(
+        collection,
+        timeout=config.collection.timeout,
+        scrape_timeout_offset=config.collection.scrape_timeout_offset,
+        telemetry_path=args.telemetry_path,
+        help_suffix=f" Cached for up to {min_interval:g}s." if min_interval > 0 else "",
+    )
+    if demo:
+        app.cleanup_ctx.append(simulation(url))
+
+    async def dispose(_app: web.Application) -> None:
+        await engine.dispose()
+
+    app.on_cleanup.append(dispose)
+    log.info(
+        "exporter %s listening on %s, database %s", __version__, args.listen_address, redact(url)
+    )
+    try:
+        web.run_app(app, host=host, port=port, print=None, handle_signals=True)
+    except OSError as error:
+        raise Failure(f"cannot listen on {args.listen_address}: {error.strerror}") from error
+
+
+async def _init_db(url: str) -> None:
+    engine = create_engine(url, read_only=False, pool_size=1)
+    try:
+        await create_schema(engine)
+    except Exception as error:
+        raise Failure(f"init-db failed on {redact(url)}: {str(error).splitlines()[0]}") from error
+    finally:
+        await engine.dispose()
+
+
+def run(argv: Sequence[str]) -> None:
+    """Parse ``argv`` and run the command; raises Failure for operator errors."""
+    arguments = list(argv)
+    if not arguments or (
+        arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help", "--version")
+    ):
+        arguments.insert(0, "serve")
+    args = _parser().parse_args(arguments)
+    logs.setup(args.log_level)
+    try:
+        config = load_config(args.config_file)
+    except ConfigError as error:
+        raise Failure(str(error)) from error
+    if args.command == "serve":
+        _serve(args, config, _database_url(args, config))
+    elif args.command == "check-config":
+        url = _database_url(args, config)
+        print(
+            f"configuration is valid: database {redact(url)}, schema {config.database.schema}, "
+            f"{'sites ' + ', '.join(config.sites) if config.sites else 'all sites'}"
+        )
+    elif args.command == "init-db":
+        url = _database_url(args, config)
+        asyncio.run(_init_db(url))
+        print(f"reference schema ready in {redact(url)}")
+    elif args.command == "demo":
+        # Never the environment's or the config file's URL: the demo writes into its database.
+        _serve(args, config, _checked(args.database_url or DEMO_URL), demo=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point."""
+    try:
+        run(sys.argv[1:] if argv is None else argv)
+    except Failure as error:
+        print(f"chat-supervision-exporter: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0

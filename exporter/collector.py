@@ -1,0 +1,373 @@
+"""Metric families of one scrape, built fresh from one collection outcome.
+
+Nothing here is global or mutable: every scrape turns an immutable snapshot into new gauge
+families, so an agent who logs off simply stops appearing. The tables below are the single
+list of published metrics; docs/metrics.md documents each and a test holds the two together.
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+
+from exporter import __version__
+from exporter.collection import Outcome
+from exporter.snapshot import (
+    CHANNELS,
+    CRITERIA,
+    RATINGS,
+    SIGNALS,
+    SLOT_KINDS,
+    STATUSES,
+    Agent,
+    Objective,
+    Ratings,
+    Site,
+)
+
+Samples = Iterable[tuple[Sequence[str], float]]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """Name, HELP text and label names of one published gauge."""
+
+    name: str
+    help: str
+    labels: tuple[str, ...] = ()
+
+
+def _label_values(present: Iterable[str], documented: Sequence[str]) -> tuple[str, ...]:
+    """The documented label values, always, then any other value the data holds."""
+    return (*documented, *sorted(set(present) - set(documented)))
+
+
+def _keyed(values: Mapping[str, float], documented: Sequence[str]) -> Samples:
+    return [((key,), values.get(key, 0)) for key in _label_values(values, documented)]
+
+
+def _ratings_by_bucket(ratings: Mapping[str, Ratings]) -> Samples:
+    return [
+        ((criterion, rating), getattr(ratings.get(criterion, Ratings()), rating))
+        for criterion in _label_values(ratings, CRITERIA)
+        for rating in RATINGS
+    ]
+
+
+def _one(value: float) -> Samples:
+    return [((), value)]
+
+
+SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
+    (
+        Spec(
+            "chat_agents", "Connected agents assigned to the site, by current status.", ("status",)
+        ),
+        lambda s: _keyed(s.agents, STATUSES),
+    ),
+    (
+        Spec(
+            "chat_conversations_active",
+            "Conversations in progress with an agent or bot on the site, by channel.",
+            ("channel",),
+        ),
+        lambda s: _keyed(s.active, CHANNELS),
+    ),
+    (
+        Spec(
+            "chat_conversations_waiting",
+            "Visitors waiting in the queue (no agent yet, not ended), by channel.",
+            ("channel",),
+        ),
+        lambda s: _keyed(s.waiting, CHANNELS),
+    ),
+    (
+        Spec(
+            "chat_conversations_signaled",
+            "Conversations in progress whose signal is triggered, by signal.",
+            ("signal",),
+        ),
+        lambda s: _keyed(s.signaled, SIGNALS),
+    ),
+    (
+        Spec(
+            "chat_signal_threshold_seconds",
+            "Threshold beyond which a conversation in progress triggers the signal.",
+            ("signal",),
+        ),
+        lambda s: _keyed(s.thresholds, SIGNALS),
+    ),
+    (
+        Spec(
+            "chat_slots",
+            "Conversation slots of the available agents and bots assigned to the site.",
+            ("kind",),
+        ),
+        lambda s: _keyed(s.slots, SLOT_KINDS),
+    ),
+    (
+        Spec(
+            "chat_slots_available",
+            "Free conversation slots of the available agents and bots assigned to the site.",
+            ("kind",),
+        ),
+        lambda s: _keyed(s.slots_available, SLOT_KINDS),
+    ),
+    (
+        Spec("chat_conversations_today", "Conversations started on the site today (site time)."),
+        lambda s: _one(s.day.conversations),
+    ),
+    (
+        Spec("chat_conversations_ended_today", "Conversations started today that have ended."),
+        lambda s: _one(s.day.ended),
+    ),
+    (
+        Spec(
+            "chat_handling_time_seconds_today",
+            "Total duration of the conversations started today that have ended.",
+        ),
+        lambda s: _one(s.day.handling_seconds),
+    ),
+    (
+        Spec("chat_transactions_today", "Transactions of the conversations started today."),
+        lambda s: _one(s.day.transactions),
+    ),
+    (
+        Spec(
+            "chat_turnover_today",
+            "Sum of the transaction amounts of the conversations started today, by currency.",
+            ("currency",),
+        ),
+        lambda s: _keyed(s.day.turnover, ()),
+    ),
+    (
+        Spec(
+            "chat_conversations_converted_today",
+            "Conversations started today with at least one transaction.",
+        ),
+        lambda s: _one(s.day.converted),
+    ),
+    (
+        Spec(
+            "chat_satisfaction_score_today",
+            "Sum of the satisfaction scores given to conversations started today, by criterion.",
+            ("criterion",),
+        ),
+        lambda s: _keyed({k: r.score for k, r in s.day.satisfaction.items()}, CRITERIA),
+    ),
+    (
+        Spec(
+            "chat_satisfaction_ratings_today",
+            "Satisfaction ratings of conversations started today, by criterion and rating.",
+            ("criterion", "rating"),
+        ),
+        lambda s: _ratings_by_bucket(s.day.satisfaction),
+    ),
+    (
+        Spec(
+            "chat_oldest_waiting_seconds",
+            "How long the longest-waiting visitor in the queue has waited (0 if none).",
+        ),
+        lambda s: _one(s.oldest_waiting_seconds),
+    ),
+)
+
+AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent], Samples]], ...] = (
+    (
+        Spec(
+            "chat_agent_status",
+            "Current status of a connected agent: 1 for its status, 0 for the others.",
+            ("status",),
+        ),
+        lambda a: _keyed({a.status: 1}, STATUSES) if a.status else [],
+    ),
+    (
+        Spec("chat_agent_presence_seconds_today", "Time the agent has been connected today."),
+        lambda a: _one(a.presence_seconds),
+    ),
+    (
+        Spec(
+            "chat_agent_conversations_today",
+            "Conversations of the agent started on the site today.",
+        ),
+        lambda a: _one(a.day.conversations),
+    ),
+    (
+        Spec(
+            "chat_agent_conversations_ended_today",
+            "Conversations of the agent started on the site today that have ended.",
+        ),
+        lambda a: _one(a.day.ended),
+    ),
+    (
+        Spec(
+            "chat_agent_handling_time_seconds_today",
+            "Total duration of the agent's ended conversations started on the site today.",
+        ),
+        lambda a: _one(a.day.handling_seconds),
+    ),
+    (
+        Spec(
+            "chat_agent_transactions_today",
+            "Transactions of the agent's conversations started on the site today.",
+        ),
+        lambda a: _one(a.day.transactions),
+    ),
+    (
+        Spec(
+            "chat_agent_turnover_today",
+            "Transaction amounts of the agent's conversations started on the site today.",
+            ("currency",),
+        ),
+        lambda a: _keyed(a.day.turnover, ()),
+    ),
+    (
+        Spec(
+            "chat_agent_conversations_converted_today",
+            "The agent's conversations started on the site today with a transaction.",
+        ),
+        lambda a: _one(a.day.converted),
+    ),
+    (
+        Spec(
+            "chat_agent_satisfaction_score_today",
+            "Sum of the scores given to the agent's conversations started today, by criterion.",
+            ("criterion",),
+        ),
+        lambda a: _keyed({k: r.score for k, r in a.day.satisfaction.items()}, CRITERIA),
+    ),
+    (
+        Spec(
+            "chat_agent_satisfaction_ratings_today",
+            "Ratings given to the agent's conversations started today, by criterion.",
+            ("criterion",),
+        ),
+        lambda a: _keyed({k: r.count for k, r in a.day.satisfaction.items()}, CRITERIA),
+    ),
+    (
+        Spec(
+            "chat_agent_conversations_active",
+            "Conversations in progress with the agent on this site.",
+        ),
+        lambda a: _one(a.active),
+    ),
+    (
+        Spec(
+            "chat_agent_conversations_active_all_sites",
+            "Conversations in progress with the agent on all sites.",
+        ),
+        lambda a: _one(a.active_all_sites),
+    ),
+    (
+        Spec(
+            "chat_agent_signals",
+            "The agent's conversations in progress on the site whose signal is triggered.",
+            ("signal",),
+        ),
+        lambda a: _keyed(a.signals, SIGNALS),
+    ),
+    (
+        Spec("chat_agent_slots", "Conversations the agent can hold at once (max_slots)."),
+        lambda a: _one(a.slots),
+    ),
+)
+
+OBJECTIVE_METRICS: tuple[tuple[Spec, Callable[[Objective], Samples]], ...] = (
+    (
+        Spec("chat_objective_target", "Target of the objective."),
+        lambda o: _one(o.target),
+    ),
+    (
+        Spec(
+            "chat_objective_value",
+            "Today's value of the objective's metric for its scope (absent when undefined).",
+        ),
+        lambda o: _one(o.value) if o.value is not None else [],
+    ),
+)
+
+HEALTH_METRICS = (
+    Spec("chat_up", "1 if the last collection from the chat database succeeded, else 0."),
+    Spec("chat_collect_duration_seconds", "Duration of the collection that produced this scrape."),
+    Spec(
+        "chat_last_success_timestamp_seconds",
+        "Unix time of the last successful collection (0 if none yet).",
+    ),
+    Spec("chat_snapshot_age_seconds", "Age of the collection served by this scrape."),
+    Spec("chat_exporter_build_info", "Version of the exporter; always 1.", ("version",)),
+)
+
+SITE_LABELS = ("site",)
+AGENT_LABELS = ("site", "agent_id", "agent")
+OBJECTIVE_LABELS = ("site", "objective", "metric", "agent_id", "agent")
+
+
+def families(outcome: Outcome, now: float, help_suffix: str = "") -> Iterator[Metric]:
+    """All gauge families of a scrape at Unix time ``now``; ``help_suffix`` notes caching."""
+    yield from _health(outcome, now)
+    if outcome.snapshot is None:
+        return
+    sites = outcome.snapshot.sites
+    yield from _table(
+        SITE_METRICS, SITE_LABELS, [((site.name,), site) for site in sites], help_suffix
+    )
+    yield from _table(
+        AGENT_METRICS,
+        AGENT_LABELS,
+        [
+            ((site.name, str(agent.agent_id), agent.name), agent)
+            for site in sites
+            for agent in site.agent_figures
+        ],
+        help_suffix,
+    )
+    yield from _table(
+        OBJECTIVE_METRICS,
+        OBJECTIVE_LABELS,
+        [
+            (
+                (
+                    site.name,
+                    objective.name,
+                    objective.metric,
+                    "" if objective.agent_id is None else str(objective.agent_id),
+                    objective.agent,
+                ),
+                objective,
+            )
+            for site in sites
+            for objective in site.objectives
+        ],
+        help_suffix,
+    )
+
+
+def _table(
+    table: Sequence[tuple[Spec, Callable[[T], Samples]]],
+    labels: tuple[str, ...],
+    subjects: Sequence[tuple[tuple[str, ...], T]],
+    help_suffix: str,
+) -> Iterator[Metric]:
+    for spec, samples in table:
+        family = GaugeMetricFamily(spec.name, spec.help + help_suffix, labels=labels + spec.labels)
+        for label_values, subject in subjects:
+            for extra, value in samples(subject):
+                family.add_metric([*label_values, *extra], float(value))
+        yield family
+
+
+def _health(outcome: Outcome, now: float) -> Iterator[Metric]:
+    up, duration, last_success, age, build = HEALTH_METRICS
+    values = (
+        (up, 0.0 if outcome.snapshot is None else 1.0),
+        (duration, outcome.duration_seconds),
+        (last_success, outcome.last_success_at or 0.0),
+        (age, max(0.0, now - outcome.finished_at)),
+    )
+    for spec, value in values:
+        yield GaugeMetricFamily(spec.name, spec.help, value=value)
+    info = GaugeMetricFamily(build.name, build.help, labels=build.labels)
+    info.add_metric([__version__], 1.0)
+    yield info

@@ -1,0 +1,41 @@
+"""The value of an objective's metric from the figures of its scope (docs/metrics.md)."""
+
+from exporter.snapshot import Day
+
+
+def objective_value(
+    metric: str,
+    day: Day,
+    *,
+    agent_conversations: int,
+    presence_seconds: float,
+    currency: str | None,
+) -> float | None:
+    """Today's value of ``metric``, or None when it is undefined (a ratio over zero, an
+    unknown metric, or turnover without a currency over several currencies).
+
+    Conversations per hour are those of agents over their presence, so that bots and
+    unanswered visitors do not count as a site's productivity.
+    """
+    match metric:
+        case "conversations":
+            return float(day.conversations)
+        case "transactions":
+            return float(day.transactions)
+        case "turnover":
+            if currency is not None:
+                return day.turnover.get(currency, 0.0)
+            if len(day.turnover) > 1:
+                return None
+            return next(iter(day.turnover.values()), 0.0)
+        case "conversion_rate":
+            return day.converted / day.conversations if day.conversations else None
+        case "satisfaction":
+            count = sum(ratings.count for ratings in day.satisfaction.values())
+            score = sum(ratings.score for ratings in day.satisfaction.values())
+            return score / count if count else None
+        case "handling_time":
+            return day.handling_seconds / day.ended if day.ended else None
+        case "conversations_per_hour":
+            return agent_conversations * 3600 / presence_seconds if presence_seconds else None
+    return None

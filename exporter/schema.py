@@ -1,0 +1,139 @@
+"""The reference schema: the data contract the reference source reads (see docs/schema.md).
+
+Declared once with SQLAlchemy Core so that ``init-db``, the demo, the tests and the benchmark
+create exactly the same tables and indexes on SQLite, PostgreSQL and MariaDB. Enumerated
+columns (status, channel, sender, criterion, metric) carry no CHECK constraint on purpose:
+platforms add values over time, and the exporter handles unknown ones as docs/metrics.md says.
+"""
+
+from sqlalchemy import (
+    CHAR,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    false,
+    text,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+# Naive UTC timestamps; MariaDB's DATETIME would otherwise drop the microseconds.
+Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+metadata = MetaData()
+
+sites = Table(
+    "sites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("timezone", String(64), nullable=False, server_default=text("'UTC'")),
+    Column("max_handling_seconds", Integer),
+    Column("max_response_seconds", Integer),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("is_bot", Boolean, nullable=False, server_default=false()),
+    Column("max_slots", Integer, nullable=False, server_default=text("3")),
+)
+
+agent_sites = Table(
+    "agent_sites",
+    metadata,
+    Column("agent_id", ForeignKey("agents.id"), primary_key=True),
+    Column("site_id", ForeignKey("sites.id"), primary_key=True),
+    Index("ix_agent_sites_site", "site_id"),
+)
+
+agent_sessions = Table(
+    "agent_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agent_id", ForeignKey("agents.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("started_at", Timestamp, nullable=False),
+    Column("ended_at", Timestamp),
+    # Open sessions (current status) and sessions that overlap today (presence).
+    Index("ix_agent_sessions_ended", "ended_at"),
+    Index("ix_agent_sessions_agent", "agent_id", "started_at"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", ForeignKey("sites.id"), nullable=False),
+    Column("agent_id", ForeignKey("agents.id")),
+    Column("channel", String(10), nullable=False, server_default=text("'chat'")),
+    Column("started_at", Timestamp, nullable=False),
+    Column("ended_at", Timestamp),
+    # Today's conversations of a site, and the ones still open.
+    Index("ix_conversations_site_started", "site_id", "started_at"),
+    Index("ix_conversations_ended", "ended_at"),
+    Index("ix_conversations_agent", "agent_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", ForeignKey("conversations.id"), nullable=False),
+    Column("sender", String(10), nullable=False),
+    Column("sent_at", Timestamp, nullable=False),
+    # The response-time signal reads the messages of open conversations in time order.
+    Index("ix_messages_conversation_sent", "conversation_id", "sent_at"),
+)
+
+satisfaction_ratings = Table(
+    "satisfaction_ratings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", ForeignKey("conversations.id"), nullable=False),
+    Column("criterion", String(20), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("rated_at", Timestamp, nullable=False),
+    CheckConstraint("score BETWEEN 1 AND 5"),
+    Index("ix_satisfaction_ratings_conversation", "conversation_id"),
+)
+
+transactions = Table(
+    "transactions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conversation_id", ForeignKey("conversations.id"), nullable=False),
+    Column("amount", Numeric(12, 2), nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Index("ix_transactions_conversation", "conversation_id"),
+)
+
+objectives = Table(
+    "objectives",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("site_id", ForeignKey("sites.id")),
+    Column("agent_id", ForeignKey("agents.id")),
+    Column("metric", String(30), nullable=False),
+    Column("target", Numeric(14, 4), nullable=False),
+    Column("currency", CHAR(3)),
+)
+
+
+async def create_schema(engine: AsyncEngine) -> None:
+    """Create the tables and indexes that do not exist yet; never alters or drops anything."""
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all, checkfirst=True)

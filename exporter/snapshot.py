@@ -1,0 +1,96 @@
+"""One collection's figures as immutable values: what every source produces and the collector reads.
+
+Mappings are keyed by label value (status, channel, currency, criterion, signal, slot kind) and
+hold only what the database returned; the collector adds the documented label values at zero.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+STATUSES = ("available", "busy", "unavailable")
+CHANNELS = ("chat", "call")
+SIGNALS = ("handling_duration", "response_time")
+SLOT_KINDS = ("agent", "bot")
+CRITERIA = ("welcome", "response_time", "quality")
+RATINGS = ("good", "average", "poor")
+
+
+@dataclass(frozen=True, slots=True)
+class Ratings:
+    """Satisfaction ratings of one criterion: the sum of scores and the count per bucket."""
+
+    score: int = 0
+    good: int = 0
+    average: int = 0
+    poor: int = 0
+
+    @property
+    def count(self) -> int:
+        return self.good + self.average + self.poor
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    """Figures derived from today's conversations of a site, or of one agent on a site."""
+
+    conversations: int = 0
+    ended: int = 0
+    handling_seconds: float = 0.0
+    converted: int = 0
+    transactions: int = 0
+    turnover: Mapping[str, float] = field(default_factory=dict)
+    satisfaction: Mapping[str, Ratings] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """One agent on one site; ``status`` is None when the agent is not connected."""
+
+    agent_id: int
+    name: str
+    status: str | None
+    presence_seconds: float
+    day: Day
+    active: int
+    active_all_sites: int
+    signals: Mapping[str, int]
+    slots: int
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    """An objective applied to one site (and agent); ``value`` is None when undefined today."""
+
+    name: str
+    metric: str
+    agent_id: int | None
+    agent: str
+    target: float
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Everything the exporter publishes about one site."""
+
+    name: str
+    thresholds: Mapping[str, float]
+    agents: Mapping[str, int]
+    active: Mapping[str, int]
+    waiting: Mapping[str, int]
+    oldest_waiting_seconds: float
+    signaled: Mapping[str, int]
+    slots: Mapping[str, int]
+    slots_available: Mapping[str, int]
+    day: Day
+    agent_figures: tuple[Agent, ...]
+    objectives: tuple[Objective, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The figures of all sites at one instant (``taken_at``, UTC)."""
+
+    taken_at: datetime
+    sites: tuple[Site, ...]
