@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from prometheus_client.core import Metric
-from sqlalchemy import Table, delete, insert
+from sqlalchemy import Table, delete, insert, text
 
 from exporter.collection import Outcome
 from exporter.collector import families
@@ -22,6 +22,7 @@ from exporter.schema import (
     agent_sites,
     agents,
     conversations,
+    create_schema,
     messages,
     metadata,
     objectives,
@@ -160,6 +161,19 @@ class Scenario:
                         await connection.execute(insert(table), self.rows[table])
         finally:
             await engine.dispose()
+
+
+async def reset_schema(url: str) -> None:
+    """Drop the reference tables at ``url`` and create them again from the current code."""
+    engine = create_engine(url, read_only=False, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            if engine.dialect.name == "mysql":
+                await connection.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+            await connection.run_sync(metadata.drop_all)
+        await create_schema(engine)
+    finally:
+        await engine.dispose()
 
 
 class Metrics:

@@ -11,10 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from exporter.database import create_engine
-from exporter.schema import create_schema, metadata
+from tests.builder import reset_schema
 
 REQUIRE_ENV = "CHAT_TEST_REQUIRE_SERVICES"
 SERVER_URL_ENV = {"postgresql": "CHAT_TEST_POSTGRESQL_URL", "mariadb": "CHAT_TEST_MARIADB_URL"}
@@ -39,18 +37,6 @@ def server_url(backend: str) -> str:
     return url
 
 
-async def _reset_schema(url: str) -> None:
-    engine = create_engine(url, read_only=False, pool_size=1)
-    try:
-        async with engine.begin() as connection:
-            if engine.dialect.name == "mysql":
-                await connection.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
-            await connection.run_sync(metadata.drop_all)
-        await create_schema(engine)
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def _fresh_schemas() -> set[str]:
     """URLs whose schema this session has already recreated from the current code."""
@@ -70,7 +56,7 @@ def database_url(
     else:
         url = server_url(backend)
     if url not in _fresh_schemas:
-        asyncio.run(_reset_schema(url))
+        asyncio.run(reset_schema(url))
         _fresh_schemas.add(url)
     return url
 
@@ -79,5 +65,5 @@ def database_url(
 def sqlite_url(tmp_path: Path) -> str:
     """A fresh SQLite database with the reference schema."""
     url = f"sqlite:///{tmp_path / 'chat.db'}"
-    asyncio.run(_reset_schema(url))
+    asyncio.run(reset_schema(url))
     return url

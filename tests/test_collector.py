@@ -1,0 +1,89 @@
+"""Metric families from an outcome, without a database: health, zero-filling, extra labels."""
+
+from datetime import UTC, datetime
+
+from exporter import __version__
+from exporter.collection import Outcome
+from exporter.collector import families
+from exporter.snapshot import Agent, Day, Ratings, Site, Snapshot
+from tests.builder import Metrics
+
+TAKEN = datetime(2026, 11, 24, 12, tzinfo=UTC)
+
+
+def _site(**changes: object) -> Site:
+    values: dict[str, object] = {
+        "name": "main",
+        "thresholds": {"handling_duration": 1200.0, "response_time": 60.0},
+        "agents": {},
+        "active": {},
+        "waiting": {},
+        "oldest_waiting_seconds": 0.0,
+        "signaled": {},
+        "slots": {},
+        "slots_available": {},
+        "day": Day(),
+        "agent_figures": (),
+        "objectives": (),
+    }
+    return Site(**{**values, **changes})  # type: ignore[arg-type]
+
+
+def test_a_failed_collection_exposes_health_only() -> None:
+    m = Metrics(families(Outcome(None, "cannot connect: refused", 100.0, 0.25, 40.0), now=103.0))
+
+    assert m.names() == {
+        "chat_up",
+        "chat_collect_duration_seconds",
+        "chat_last_success_timestamp_seconds",
+        "chat_snapshot_age_seconds",
+        "chat_exporter_build_info",
+    }
+    assert m("chat_up") == 0
+    assert m("chat_collect_duration_seconds") == 0.25
+    assert m("chat_last_success_timestamp_seconds") == 40
+    assert m("chat_snapshot_age_seconds") == 3
+    assert m("chat_exporter_build_info", version=__version__) == 1
+
+
+def test_never_succeeded_reports_zero_as_last_success() -> None:
+    m = Metrics(families(Outcome(None, "timed out", 100.0, 9.5, None), now=100.0))
+    assert m("chat_last_success_timestamp_seconds") == 0
+
+
+def test_label_values_beyond_the_documented_ones_are_kept() -> None:
+    day = Day(
+        turnover={"USD": 3.5, "EUR": 1.25},
+        satisfaction={"speed": Ratings(score=9, good=1, average=1, poor=0)},
+    )
+    agent = Agent(1, "Ann", "away", 60.0, day, 0, 0, {}, 3)
+    snapshot = Snapshot(
+        TAKEN, (_site(agents={"away": 1}, active={"email": 2}, day=day, agent_figures=(agent,)),)
+    )
+
+    m = Metrics(families(Outcome(snapshot, None, 1.0, 0.1, 1.0), now=1.0))
+
+    assert [labels["status"] for labels in m.series("chat_agents")] == [
+        "available", "busy", "unavailable", "away",
+    ]  # fmt: skip
+    assert m("chat_conversations_active", site="main", channel="email") == 2
+    assert m("chat_conversations_active", site="main", channel="chat") == 0
+    assert [labels["currency"] for labels in m.series("chat_turnover_today")] == ["EUR", "USD"]
+    assert m("chat_satisfaction_ratings_today", site="main", criterion="speed", rating="good") == 1
+    assert m("chat_satisfaction_score_today", site="main", criterion="welcome") == 0
+    ann = {"site": "main", "agent_id": "1", "agent": "Ann"}
+    assert m("chat_agent_status", **ann, status="away") == 1
+    assert m("chat_agent_status", **ann, status="available") == 0
+    assert m("chat_agent_satisfaction_ratings_today", **ann, criterion="speed") == 2
+
+
+def test_caching_is_noted_in_help() -> None:
+    snapshot = Snapshot(TAKEN, (_site(),))
+    helps = {
+        metric.name: metric.documentation
+        for metric in families(
+            Outcome(snapshot, None, 1.0, 0.1, 1.0), 1.0, " Cached for up to 30s."
+        )
+    }
+    assert helps["chat_conversations_today"].endswith(" Cached for up to 30s.")
+    assert not helps["chat_up"].endswith("30s.")

@@ -1,0 +1,92 @@
+"""The configuration file: defaults, durations, and one-line errors for every mistake."""
+
+from pathlib import Path
+
+import pytest
+
+from exporter.config import Config, ConfigError, duration, load_config, parse_config
+from exporter.settings import Settings
+
+FULL = """
+database:
+  url: postgresql://exporter:secret@db:5432/chat
+  schema: reference
+  pool_size: 3
+  statement_timeout: 5s
+collection:
+  timeout: 8s
+  scrape_timeout_offset: 250ms
+  min_interval: 1m30s
+signals:
+  handling_duration: 15m
+  response_time: 45
+satisfaction:
+  good_min: 5
+  poor_max: 3
+sites: [paris, lyon]
+"""
+
+
+def test_defaults_without_a_file() -> None:
+    config = load_config(None)
+    assert config == Config()
+    assert config.database.url is None
+    assert config.collection.timeout == 10
+    assert config.collection.scrape_timeout_offset == 0.5
+    assert config.collection.min_interval == 0
+    assert config.settings() == Settings(1200, 60, 4, 2, ())
+
+
+def test_every_key() -> None:
+    config = parse_config(FULL)
+    assert config.database.url == "postgresql://exporter:secret@db:5432/chat"
+    assert config.database.pool_size == 3
+    assert config.database.statement_timeout == 5
+    assert config.collection.timeout == 8
+    assert config.collection.scrape_timeout_offset == 0.25
+    assert config.collection.min_interval == 90
+    assert config.settings() == Settings(900, 45, 5, 3, ("paris", "lyon"))
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [(0, 0), (2.5, 2.5), ("500ms", 0.5), ("1h2m3s", 3723), ("1d", 86400)]
+)
+def test_durations(text: object, seconds: float) -> None:
+    assert duration(text, "x") == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("databse:\n  url: x\n", "config: databse: unknown key in top level (known: database,"),
+        ("database:\n  pool: 2\n", "config: database.pool: unknown key in database (known: url,"),
+        ("database: [a]\n", "config: database: expected a mapping of keys, got ['a']"),
+        ("collection:\n  timeout: soon\n", "config: collection.timeout: expected a duration like 10s, got 'soon'"),
+        ("collection:\n  timeout: -1\n", "config: collection.timeout: must not be negative, got -1"),
+        ("collection:\n  timeout: true\n", "config: collection.timeout: expected a duration like 10s, got True"),
+        ("database:\n  pool_size: 0\n", "config: database.pool_size: expected a whole number of at least 1, got 0"),
+        ("database:\n  schema: chatwoot\n", "config: database.schema: unknown schema 'chatwoot' (known: reference)"),
+        ("satisfaction:\n  good_min: 6\n", "config: satisfaction.good_min: expected a score from 1 to 5, got 6"),
+        ("satisfaction:\n  good_min: 3\n  poor_max: 3\n", "config: satisfaction.poor_max (3) must be below satisfaction.good_min (3)"),
+        ("sites: paris\n", "config: sites: expected a list of site names, got 'paris'"),
+        ("sites: [paris, '']\n", "config: sites[1]: expected a non-empty string, got ''"),
+        ("database:\n\turl: x\n", "config: found character '\\t' that cannot start any token at line 2, column 1"),
+        ("- a\n- b\n", "config: top level: expected a mapping of keys, got ['a', 'b']"),
+    ],
+)  # fmt: skip
+def test_mistakes_are_named_in_one_line(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config(text)
+    assert str(error.value).startswith(message)
+    assert "\n" not in str(error.value)
+
+
+def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"missing\.yml: cannot read: No such file or directory"):
+        load_config(tmp_path / "missing.yml")
+
+
+def test_an_empty_file_means_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yml"
+    path.write_text("")
+    assert load_config(path) == Config()
