@@ -56,7 +56,10 @@ def _parser() -> argparse.ArgumentParser:
             "--database.url",
             dest="database_url",
             metavar="URL",
-            help=f"chat database URL: sqlite:///path, postgresql://…, mysql://… or mariadb://…; "
+            help=f"database the simulator writes into (default: {DEMO_URL}); the environment "
+            "and the config file's URL are ignored, since the demo writes"
+            if name == "demo"
+            else f"chat database URL: sqlite:///path, postgresql://…, mysql://… or mariadb://…; "
             f"overrides ${URL_ENV} and database.url in the config file",
         )
         sub.add_argument(

@@ -40,7 +40,7 @@ def redact(url: str) -> str:
     """The URL with its password masked, also when it cannot be parsed."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
@@ -48,7 +48,7 @@ def async_url(url: str, *, read_only: bool = False) -> URL:
     """The SQLAlchemy URL with the async driver for ``url``'s scheme, whatever driver it named."""
     try:
         parsed = make_url(url)
-    except ArgumentError as error:
+    except (ArgumentError, ValueError) as error:
         raise BadURL(f"cannot parse database URL {redact(url)!r}") from error
     backend = parsed.get_backend_name()
     if backend not in _DRIVERS:

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -67,8 +67,10 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 @contextmanager
-def exporter(args: Sequence[str], tmp_path: Path, ready: bool = True) -> Iterator[Exporter]:
-    """Start the exporter on a free 127.0.0.1 port; stop it on exit."""
+def exporter(
+    args: Sequence[str], tmp_path: Path, env: dict[str, str] | None = None
+) -> Iterator[Exporter]:
+    """Start the exporter in ``tmp_path`` on a free 127.0.0.1 port; stop it on exit."""
     port = free_port()
     log = tmp_path / f"exporter-{port}.log"
     with log.open("wb") as stderr:
@@ -76,11 +78,12 @@ def exporter(args: Sequence[str], tmp_path: Path, ready: bool = True) -> Iterato
             [sys.executable, "-m", "exporter", *args, "--web.listen-address", f"127.0.0.1:{port}"],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
+            cwd=tmp_path,
+            env={**os.environ, **(env or {})},
         )
     running = Exporter(process, port, log)
     try:
-        if ready:
-            _wait_until(lambda: running.get("/-/healthy") == "Healthy.\n", process, log)
+        _wait_until(lambda: running.get("/-/healthy") == "Healthy.\n", process, log)
         yield running
     finally:
         process.terminate()
@@ -91,13 +94,13 @@ def exporter(args: Sequence[str], tmp_path: Path, ready: bool = True) -> Iterato
             process.wait()
 
 
-def _wait_until(check: object, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
+def _wait_until(check: Callable[[], bool], process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"exporter exited with {process.returncode}: {log.read_text()}")
         try:
-            if check():  # type: ignore[operator]
+            if check():
                 return
         except OSError:
             pass

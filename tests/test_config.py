@@ -1,5 +1,6 @@
 """The configuration file: defaults, durations, and one-line errors for every mistake."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,14 @@ def test_mistakes_are_named_in_one_line(text: str, message: str) -> None:
         parse_config(text)
     assert str(error.value).startswith(message)
     assert "\n" not in str(error.value)
+
+
+def test_the_readme_example_is_valid_and_shows_the_defaults() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    example = readme.split("<!-- config-example -->\n```yaml\n", 1)[1].split("```", 1)[0]
+    config = parse_config(example)
+    assert config.database.url == "postgresql://chat_exporter:secret@db:5432/chat"
+    assert replace(config, database=replace(config.database, url=None)) == Config()
 
 
 def test_an_unreadable_file_is_named(tmp_path: Path) -> None:

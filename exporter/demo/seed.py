@@ -20,9 +20,9 @@ class SiteSpec:
 
 
 SITES = (
-    SiteSpec("paris", "Europe/Paris", 600, 45, "EUR", "GBP", 0.05),
-    SiteSpec("new-york", "America/New_York", None, None, "USD", "CAD", 0.04),
-    SiteSpec("tokyo", "Asia/Tokyo", 480, 40, "JPY", "USD", 0.03),
+    SiteSpec("paris", "Europe/Paris", 600, 45, "EUR", "GBP", 0.08),
+    SiteSpec("new-york", "America/New_York", None, None, "USD", "CAD", 0.06),
+    SiteSpec("tokyo", "Asia/Tokyo", 480, 40, "JPY", "USD", 0.05),
 )
 
 # (name, sites, max_slots, is_bot)
@@ -74,12 +74,12 @@ async def seed(connection: AsyncConnection) -> bool:
             for spec in SITES
         ],
     )
-    site_ids = dict((await connection.execute(select(sites.c.name, sites.c.id))).tuples().all())
+    site_ids = dict((await connection.execute(select(sites.c.name, sites.c.id))).all())
     await connection.execute(
         insert(agents),
         [{"name": name, "max_slots": slots, "is_bot": bot} for name, _, slots, bot in AGENTS],
     )
-    agent_ids = dict((await connection.execute(select(agents.c.name, agents.c.id))).tuples().all())
+    agent_ids = dict((await connection.execute(select(agents.c.name, agents.c.id))).all())
     await connection.execute(
         insert(agent_sites),
         [

@@ -99,6 +99,7 @@ async def change_statuses(
         select(agents.c.id, agents.c.is_bot, agent_sessions.c.status)
         .outerjoin(current, current.c.agent_id == agents.c.id)
         .outerjoin(agent_sessions, agent_sessions.c.id == current.c.session_id)
+        .order_by(agents.c.id)
     )
     for agent_id, is_bot, status in rows.all():
         if is_bot:
@@ -125,7 +126,9 @@ async def change_statuses(
 async def arrive(
     connection: AsyncConnection, now: datetime, step: float, rng: random.Random
 ) -> None:
-    for site_id, name in (await connection.execute(select(sites.c.id, sites.c.name))).all():
+    for site_id, name in (
+        await connection.execute(select(sites.c.id, sites.c.name).order_by(sites.c.id))
+    ).all():
         rate = next((spec.arrivals_per_second for spec in SITES if spec.name == name), 0.05)
         for _ in range(poisson(rng, rate * step)):
             started = now - timedelta(seconds=rng.random() * step)
@@ -224,6 +227,12 @@ async def talk(connection: AsyncConnection, now: datetime, step: float, rng: ran
     """Replies, visitor messages and endings of the conversations in progress."""
     last = (
         select(messages.c.conversation_id, func.max(messages.c.id).label("message_id"))
+        .join(
+            conversations,
+            and_(
+                conversations.c.id == messages.c.conversation_id, conversations.c.ended_at.is_(None)
+            ),
+        )
         .group_by(messages.c.conversation_id)
         .subquery()
     )
@@ -239,6 +248,7 @@ async def talk(connection: AsyncConnection, now: datetime, step: float, rng: ran
         .outerjoin(last, last.c.conversation_id == conversations.c.id)
         .outerjoin(messages, messages.c.id == last.c.message_id)
         .where(conversations.c.ended_at.is_(None))
+        .order_by(conversations.c.id)
     )
     for conversation_id, site_id, channel, is_bot, last_sender in rows.all():
         how = pace(conversation_id, bool(is_bot))
@@ -287,7 +297,7 @@ async def end(
                     rated_at=now,
                 )
             )
-    if rng.random() < (0.2 if channel == "call" else 0.12):
+    if rng.random() < (0.25 if channel == "call" else 0.15):
         name = (
             await connection.execute(select(sites.c.name).where(sites.c.id == site_id))
         ).scalar_one()
@@ -328,16 +338,18 @@ def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-async def prepare(engine: AsyncEngine, rng: random.Random) -> None:
-    """Create and seed the database, or reopen the one a previous demo left."""
+async def prepare(
+    engine: AsyncEngine, rng: random.Random, now: datetime, backfill: timedelta = BACKFILL
+) -> None:
+    """Create and seed the database and simulate the ``backfill`` before ``now``, so that the
+    day has a history from the first scrape; or reopen the database a previous demo left."""
     await create_schema(engine)
     async with engine.begin() as connection:
         fresh = await seed(connection)
-    now = _utc_now()
     if not fresh:
         await reopen(engine, now)
         return
-    moment = now - BACKFILL
+    moment = now - backfill
     while moment < now:
         moment += timedelta(seconds=BACKFILL_STEP_SECONDS)
         await tick(engine, moment, BACKFILL_STEP_SECONDS, rng)
@@ -362,7 +374,7 @@ def simulation(
         engine = create_engine(url, read_only=False, pool_size=1)
         rng = random.Random(seed_value)
         log.info("demo: preparing the simulated contact centre in %s", redact(url))
-        await prepare(engine, rng)
+        await prepare(engine, rng, _utc_now())
         task = asyncio.create_task(run(engine, rng))
         log.info("demo: simulator running")
         yield

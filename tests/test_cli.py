@@ -1,0 +1,76 @@
+"""The command line as an operator meets it: help, check-config, init-db."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from exporter import __version__
+from tests.builder import Scenario, scrape
+from tests.conftest import BACKENDS, server_url
+from tests.servers import run_cli
+
+
+def test_help_lists_the_commands() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("serve", "check-config", "init-db", "demo"):
+        assert command in result.stdout
+
+
+def test_serve_help_shows_prometheus_style_flags() -> None:
+    result = run_cli("serve", "--help")
+    for flag in ("--config.file", "--database.url", "--web.listen-address", "--log.level"):
+        assert flag in result.stdout
+    assert "default: :24280" in result.stdout
+
+
+def test_version() -> None:
+    assert run_cli("--version").stdout == f"chat-supervision-exporter {__version__}\n"
+
+
+def test_check_config_accepts_a_valid_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("database:\n  url: postgresql://u:pw@db/chat\nsites: [paris]\n")
+    result = run_cli("check-config", "--config.file", str(config))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "configuration is valid: database postgresql://u:***@db/chat, schema reference, sites paris\n"
+    )
+
+
+def test_check_config_takes_the_url_from_the_environment(tmp_path: Path) -> None:
+    result = run_cli("check-config", env={"CHAT_EXPORTER_DATABASE_URL": "mysql://root@db/chat"})
+    assert result.returncode == 0
+    assert "database mysql://root@db/chat, schema reference, all sites" in result.stdout
+
+
+def test_check_config_refuses_a_missing_url() -> None:
+    result = run_cli("check-config", env={"CHAT_EXPORTER_DATABASE_URL": ""})
+    assert result.returncode == 1
+    assert result.stderr == (
+        "chat-supervision-exporter: no database URL: pass --database.url, set "
+        "CHAT_EXPORTER_DATABASE_URL, or set database.url in the config file\n"
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_init_db_is_idempotent_and_creates_a_usable_schema(backend: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}" if backend == "sqlite" else server_url(backend)
+    for _ in range(2):
+        result = run_cli("init-db", "--database.url", url)
+        assert result.returncode == 0, result.stderr
+    s = Scenario()
+    s.site("main")
+    asyncio.run(s.write(url))
+    m = asyncio.run(scrape(url, "2026-11-24 12:00:00"))
+    assert m("chat_conversations_today", site="main") == 0
+
+
+def test_init_db_names_an_unreachable_database() -> None:
+    result = run_cli("init-db", "--database.url", "postgresql://u:pw@127.0.0.1:1/chat")
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "chat-supervision-exporter: init-db failed on postgresql://u:***@127.0.0.1:1/chat: "
+    )
+    assert result.stderr.count("\n") == 1
