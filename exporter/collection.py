@@ -9,7 +9,6 @@ A collection never raises: a failure becomes an outcome without a snapshot and o
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -54,14 +53,12 @@ class Collection:
         *,
         statement_timeout: float,
         min_interval: float = 0.0,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self._engine = engine
         self._fetch = fetch
         self._settings = settings
         self._statement_timeout = statement_timeout
         self._min_interval = min_interval
-        self._clock = clock
         self._running: asyncio.Task[Outcome] | None = None
         self._last: Outcome | None = None
 
@@ -69,7 +66,7 @@ class Collection:
         """The outcome of the running collection, a fresh one, or the cached one, within
         ``budget`` seconds."""
         last = self._last
-        if last is not None and self._clock() - last.finished_at < self._min_interval:
+        if last is not None and time.time() - last.finished_at < self._min_interval:
             return last
         if self._running is not None:
             try:
@@ -77,13 +74,13 @@ class Collection:
             except TimeoutError:
                 return self._failure(
                     f"timed out after {budget:.3g}s waiting for the collection in progress",
-                    self._clock(),
+                    time.time(),
                 )
         self._running = asyncio.create_task(self._collect(budget))
         return await asyncio.shield(self._running)
 
     async def _collect(self, budget: float) -> Outcome:
-        started = self._clock()
+        started = time.time()
         now = datetime.fromtimestamp(started, UTC)
         try:
             async with asyncio.timeout(budget):
@@ -100,7 +97,7 @@ class Collection:
             log.exception("unexpected error while collecting")
             outcome = self._failure(f"internal error: {_first_line(error)}", started)
         else:
-            finished = self._clock()
+            finished = time.time()
             outcome = Outcome(snapshot, None, finished, finished - started, finished)
             if self._last is not None and self._last.error is not None:
                 log.info("collection recovered after failing with: %s", self._last.error)
@@ -110,7 +107,7 @@ class Collection:
         return outcome
 
     def _failure(self, error: str, started: float) -> Outcome:
-        finished = self._clock()
+        finished = time.time()
         previous = self._last
         if previous is None or previous.error != error:
             log.error("collection failed: %s", error)

@@ -39,6 +39,13 @@ def duration(value: object, path: str) -> float:
     return seconds
 
 
+def _positive_duration(value: object, path: str) -> float:
+    seconds = duration(value, path)
+    if seconds == 0:
+        raise ConfigError(f"{path}: must be longer than 0s, got {value!r}")
+    return seconds
+
+
 def _positive_int(value: object, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{path}: expected a whole number of at least 1, got {value!r}")
@@ -81,14 +88,14 @@ class DatabaseConfig:
     url: str | None = _parse(_text, None)
     schema: str = _parse(_schema, "reference")
     pool_size: int = _parse(_positive_int, 2)
-    statement_timeout: float = _parse(duration, 10.0)
+    statement_timeout: float = _parse(_positive_duration, 10.0)
 
 
 @dataclass(frozen=True)
 class CollectionConfig:
     """Bounds of one collection; see docs/configuration in README.md."""
 
-    timeout: float = _parse(duration, 10.0)
+    timeout: float = _parse(_positive_duration, 10.0)
     scrape_timeout_offset: float = _parse(duration, 0.5)
     min_interval: float = _parse(duration, 0.0)
 

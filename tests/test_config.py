@@ -64,6 +64,7 @@ def test_durations(text: object, seconds: float) -> None:
         ("database: [a]\n", "config: database: expected a mapping of keys, got ['a']"),
         ("collection:\n  timeout: soon\n", "config: collection.timeout: expected a duration like 10s, got 'soon'"),
         ("collection:\n  timeout: -1\n", "config: collection.timeout: must not be negative, got -1"),
+        ("collection:\n  timeout: 0s\n", "config: collection.timeout: must be longer than 0s, got '0s'"),
         ("collection:\n  timeout: true\n", "config: collection.timeout: expected a duration like 10s, got True"),
         ("database:\n  pool_size: 0\n", "config: database.pool_size: expected a whole number of at least 1, got 0"),
         ("database:\n  schema: chatwoot\n", "config: database.schema: unknown schema 'chatwoot' (known: reference)"),

@@ -365,14 +365,12 @@ async def run(engine: AsyncEngine, rng: random.Random) -> None:
             log.warning("demo simulator tick failed: %s", str(error).splitlines()[0])
 
 
-def simulation(
-    url: str, seed_value: int | None = None
-) -> Callable[[web.Application], AsyncIterator[None]]:
+def simulation(url: str) -> Callable[[web.Application], AsyncIterator[None]]:
     """An aiohttp cleanup context that runs the simulator on ``url`` while the app runs."""
 
     async def context(_app: web.Application) -> AsyncIterator[None]:
         engine = create_engine(url, read_only=False, pool_size=1)
-        rng = random.Random(seed_value)
+        rng = random.Random()
         log.info("demo: preparing the simulated contact centre in %s", redact(url))
         await prepare(engine, rng, _utc_now())
         task = asyncio.create_task(run(engine, rng))
