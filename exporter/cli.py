@@ -153,7 +153,7 @@ def _serve(args: argparse.Namespace, config: Config, url: str, demo: bool = Fals
 
     app.on_cleanup.append(dispose)
     log.info(
-        "exporter %s listening on %s, database %s", __version__, args.listen_address, redact(url)
+        "exporter %s starting on %s, database %s", __version__, args.listen_address, redact(url)
     )
     try:
         web.run_app(app, host=host, port=port, print=None, handle_signals=True)

@@ -200,6 +200,15 @@ class Metrics:
             if sample_name == name and set(matching.items()) <= labels
         ]
 
+    def table(
+        self, name: str, keys: Sequence[str], **matching: str
+    ) -> dict[tuple[str, ...], float]:
+        """Values of the matching samples of ``name``, keyed by the values of ``keys``."""
+        return {
+            tuple(labels[key] for key in keys): self(name, **labels)
+            for labels in self.series(name, **matching)
+        }
+
     def names(self) -> set[str]:
         return {name for name, _ in self.samples}
 

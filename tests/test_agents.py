@@ -50,11 +50,7 @@ async def test_status_counts_and_state_sets(database_url: str) -> None:
     assert m.series("chat_agents", site="other") == [
         {"site": "other", "status": status} for status in STATUSES
     ]
-    states = {
-        (labels["agent"], labels["status"]): m("chat_agent_status", **labels)
-        for labels in m.series("chat_agent_status", site="main")
-    }
-    assert states == {
+    assert m.table("chat_agent_status", ("agent", "status"), site="main") == {
         ("Ann", "available"): 1, ("Ann", "busy"): 0, ("Ann", "unavailable"): 0,
         ("Ben", "available"): 0, ("Ben", "busy"): 1, ("Ben", "unavailable"): 0,
         ("Dee", "available"): 0, ("Dee", "busy"): 0, ("Dee", "unavailable"): 0, ("Dee", "away"): 1,

@@ -151,11 +151,7 @@ def test_derived_figures_compute_what_the_doc_says(tmp_path: Path) -> None:
         ]
     }
     (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules))
-    check = subprocess.run(
-        [promtool, "check", "rules", str(tmp_path / "rules.yml")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert check.returncode == 0, check.stdout + check.stderr
+    _succeeds(promtool, "check", "rules", str(tmp_path / "rules.yml"))
     tests = {
         "rule_files": ["rules.yml"],
         "evaluation_interval": "1m",
@@ -178,10 +174,11 @@ def test_derived_figures_compute_what_the_doc_says(tmp_path: Path) -> None:
         ],
     }
     (tmp_path / "tests.yml").write_text(json.dumps(tests))
-    result = subprocess.run(
-        [promtool, "test", "rules", str(tmp_path / "tests.yml")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    _succeeds(promtool, "test", "rules", str(tmp_path / "tests.yml"))
+
+
+def _succeeds(*command: str) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
