@@ -3,13 +3,13 @@
 Nothing here is global or mutable: every scrape turns an immutable snapshot into new gauge
 families, so an agent who logs off simply stops appearing. The tables below are the single
 list of published metrics; docs/metrics.md documents each and a test holds the two together.
+``exposition`` encodes the families for the wire.
 """
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
-
-from prometheus_client.core import GaugeMetricFamily, Metric
 
 from exporter import __version__
 from exporter.collection import Outcome
@@ -24,6 +24,7 @@ from exporter.snapshot import (
     Objective,
     Ratings,
     Site,
+    Snapshot,
 )
 
 Samples = Iterable[tuple[Sequence[str], float]]
@@ -304,30 +305,40 @@ AGENT_LABELS = ("site", "agent_id", "agent")
 OBJECTIVE_LABELS = ("site", "objective", "metric", "agent_id", "agent")
 
 
-def families(outcome: Outcome, now: float, help_suffix: str = "") -> Iterator[Metric]:
-    """All gauge families of a scrape at Unix time ``now``; ``help_suffix`` notes caching."""
-    yield from _health(outcome, now)
-    if outcome.snapshot is None:
-        return
-    sites = outcome.snapshot.sites
-    yield from _table(
-        SITE_METRICS, SITE_LABELS, [((site.name,), site) for site in sites], help_suffix
-    )
-    yield from _table(
-        AGENT_METRICS,
-        AGENT_LABELS,
-        [
-            ((site.name, str(agent.agent_id), agent.name), agent)
-            for site in sites
-            for agent in site.agent_figures
-        ],
-        help_suffix,
-    )
-    yield from _table(
-        OBJECTIVE_METRICS,
-        OBJECTIVE_LABELS,
-        [
-            (
+@dataclass(frozen=True, slots=True)
+class Family:
+    """One gauge family, its samples' labels already in exposition syntax (``a="x",b="y"``).
+
+    Label text is built once per site or agent and shared by all of its samples: with
+    thousands of agents a scrape holds hundreds of thousands of samples.
+    """
+
+    name: str
+    help: str
+    samples: list[tuple[str, float]]
+
+
+def escape(value: str) -> str:
+    """A label value escaped for both exposition formats."""
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _label_text(names: Sequence[str], values: Sequence[str]) -> str:
+    return ",".join(f'{name}="{escape(value)}"' for name, value in zip(names, values, strict=True))
+
+
+def data_families(snapshot: Snapshot, help_suffix: str = "") -> list[Family]:
+    """The site, agent and objective families of a snapshot; ``help_suffix`` notes caching."""
+    sites = snapshot.sites
+    agents = [
+        (_label_text(AGENT_LABELS, (site.name, str(agent.agent_id), agent.name)), agent)
+        for site in sites
+        for agent in site.agent_figures
+    ]
+    objectives = [
+        (
+            _label_text(
+                OBJECTIVE_LABELS,
                 (
                     site.name,
                     objective.name,
@@ -335,30 +346,48 @@ def families(outcome: Outcome, now: float, help_suffix: str = "") -> Iterator[Me
                     "" if objective.agent_id is None else str(objective.agent_id),
                     objective.agent,
                 ),
-                objective,
-            )
-            for site in sites
-            for objective in site.objectives
-        ],
-        help_suffix,
-    )
+            ),
+            objective,
+        )
+        for site in sites
+        for objective in site.objectives
+    ]
+    return [
+        *_table(
+            SITE_METRICS,
+            [(_label_text(SITE_LABELS, (site.name,)), site) for site in sites],
+            help_suffix,
+        ),
+        *_table(AGENT_METRICS, agents, help_suffix),
+        *_table(OBJECTIVE_METRICS, objectives, help_suffix),
+    ]
 
 
 def _table(
     table: Sequence[tuple[Spec, Callable[[T], Samples]]],
-    labels: tuple[str, ...],
-    subjects: Sequence[tuple[tuple[str, ...], T]],
+    subjects: Sequence[tuple[str, T]],
     help_suffix: str,
-) -> Iterator[Metric]:
+) -> Iterator[Family]:
     for spec, samples in table:
-        family = GaugeMetricFamily(spec.name, spec.help + help_suffix, labels=labels + spec.labels)
-        for label_values, subject in subjects:
-            for extra, value in samples(subject):
-                family.add_metric([*label_values, *extra], float(value))
-        yield family
+        yield Family(
+            spec.name,
+            spec.help + help_suffix,
+            [
+                (prefix + _more_labels(spec.labels, tuple(extra)), value)
+                for prefix, subject in subjects
+                for extra, value in samples(subject)
+            ],
+        )
 
 
-def _health(outcome: Outcome, now: float) -> Iterator[Metric]:
+@lru_cache(maxsize=4096)
+def _more_labels(names: tuple[str, ...], values: tuple[str, ...]) -> str:
+    """``,name="value"…`` for a family's own labels; their values come from small sets."""
+    return "".join(f',{name}="{escape(value)}"' for name, value in zip(names, values, strict=True))
+
+
+def health_families(outcome: Outcome, now: float) -> list[Family]:
+    """The exporter's own gauges for a scrape at Unix time ``now``."""
     up, duration, last_success, age, build = HEALTH_METRICS
     values = (
         (up, 0.0 if outcome.snapshot is None else 1.0),
@@ -366,8 +395,7 @@ def _health(outcome: Outcome, now: float) -> Iterator[Metric]:
         (last_success, outcome.last_success_at or 0.0),
         (age, max(0.0, now - outcome.finished_at)),
     )
-    for spec, value in values:
-        yield GaugeMetricFamily(spec.name, spec.help, value=value)
-    info = GaugeMetricFamily(build.name, build.help, labels=build.labels)
-    info.add_metric([__version__], 1.0)
-    yield info
+    return [
+        *(Family(spec.name, spec.help, [("", value)]) for spec, value in values),
+        Family(build.name, build.help, [(_label_text(build.labels, (__version__,)), 1.0)]),
+    ]

@@ -1,24 +1,25 @@
 """HTTP: ``/metrics`` from a collection within the scrape's deadline, a landing page, and probes.
 
 A scrape: read the deadline from Prometheus' scrape-timeout header, await the (shared)
-collection outcome, turn it into gauge families, and let prometheus-client negotiate the
-format (text or OpenMetrics) and the ``name[]`` filter. Only the outcome is awaited; nothing
-here touches the database.
+collection outcome, let prometheus-client choose the format (text or OpenMetrics) from the
+``Accept`` header, and encode the exporter's health, the chat figures and the process
+metrics. Scrapes served by the same outcome share one encoding of the chat figures. Only the
+outcome is awaited; nothing here touches the database.
 """
 
 import html
 import math
 import time
-from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
-from prometheus_client.aiohttp import make_aiohttp_handler
-from prometheus_client.core import Metric
+from prometheus_client.exposition import choose_encoder
 
 from exporter import __version__
-from exporter.collection import Collection
-from exporter.collector import families
+from exporter.collection import Collection, Outcome
+from exporter.collector import Family, data_families, health_families
+from exporter.exposition import encode
 
 SCRAPE_TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 DEFAULT_PORT = 24280
@@ -44,14 +45,27 @@ def parse_listen_address(address: str) -> tuple[str | None, int]:
     return (host.strip("[]") or None), int(port)
 
 
-class _Families:
-    """A collector that yields the families already built for one scrape."""
+@dataclass
+class _Encodings:
+    """The chat figures of the latest outcome, encoded once per format and name filter."""
 
-    def __init__(self, metrics: Iterable[Metric]) -> None:
-        self._metrics = list(metrics)
+    outcome: Outcome | None = None
+    by_request: dict[tuple[bool, frozenset[str]], bytes] = field(default_factory=dict)
 
-    def collect(self) -> list[Metric]:
-        return self._metrics
+    def of(
+        self, outcome: Outcome, openmetrics: bool, names: frozenset[str], help_suffix: str
+    ) -> bytes:
+        if outcome is not self.outcome:
+            self.outcome, self.by_request = outcome, {}
+        key = (openmetrics, names)
+        if key not in self.by_request:
+            figures = data_families(outcome.snapshot, help_suffix) if outcome.snapshot else []
+            self.by_request[key] = encode(_named(figures, names), openmetrics)
+        return self.by_request[key]
+
+
+def _named(families: list[Family], names: frozenset[str]) -> list[Family]:
+    return [family for family in families if not names or family.name in names]
 
 
 def create_app(
@@ -63,18 +77,27 @@ def create_app(
     help_suffix: str = "",
 ) -> web.Application:
     """The exporter's web application around one Collection."""
-    runtime = (ProcessCollector(registry=None), PlatformCollector(registry=None))
+    runtime = CollectorRegistry()
+    ProcessCollector(registry=runtime)
+    PlatformCollector(registry=runtime)
+    encodings = _Encodings()
 
-    async def metrics(request: web.Request) -> web.StreamResponse:
-        budget = deadline(
-            request.headers.get(SCRAPE_TIMEOUT_HEADER), timeout, scrape_timeout_offset
+    async def metrics(request: web.Request) -> web.Response:
+        header = request.headers.get(SCRAPE_TIMEOUT_HEADER)
+        outcome = await collection.outcome(deadline(header, timeout, scrape_timeout_offset))
+        encoder, content_type = choose_encoder(",".join(request.headers.getall(hdrs.ACCEPT, [])))
+        openmetrics = content_type.startswith("application/openmetrics-text")
+        names = frozenset(request.query.getall("name[]", []))
+        body = b"".join(
+            (
+                encode(_named(health_families(outcome, time.time()), names), openmetrics),
+                encodings.of(outcome, openmetrics, names, help_suffix),
+                encoder(runtime.restricted_registry(names) if names else runtime),
+            )
         )
-        outcome = await collection.outcome(budget)
-        registry = CollectorRegistry(support_collectors_without_names=True)
-        registry.register(_Families(families(outcome, time.time(), help_suffix)))
-        for collector in runtime:
-            registry.register(collector)
-        return await make_aiohttp_handler(registry)(request)
+        response = web.Response(body=body, headers={hdrs.CONTENT_TYPE: content_type})
+        response.enable_compression()
+        return response
 
     async def landing(_request: web.Request) -> web.Response:
         path = html.escape(telemetry_path)

@@ -5,18 +5,19 @@ collect through the exporter's own path (read-only engine, reference source, col
 compare the exposed samples with values computed by hand.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from prometheus_client.core import Metric
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Table, delete, insert, text
 
 from exporter.collection import Outcome
-from exporter.collector import families
+from exporter.collector import data_families, health_families
 from exporter.database import create_engine, read_only
+from exporter.exposition import encode
 from exporter.schema import (
     agent_sessions,
     agent_sites,
@@ -177,13 +178,25 @@ async def reset_schema(url: str) -> None:
 
 
 class Metrics:
-    """Samples of one scrape, looked up by name and labels."""
+    """Samples of one scrape, as a Prometheus client parses them, looked up by name and labels."""
 
-    def __init__(self, metrics: Iterable[Metric]) -> None:
+    def __init__(self, exposition: str) -> None:
         self.samples: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
-        for metric in metrics:
+        for metric in text_string_to_metric_families(exposition):
             for sample in metric.samples:
-                self.samples[sample.name, frozenset(sample.labels.items())] = sample.value
+                key = (sample.name, frozenset(sample.labels.items()))
+                assert key not in self.samples, f"duplicate sample {key}"
+                self.samples[key] = sample.value
+
+    @classmethod
+    def of(cls, outcome: Outcome, now: float, help_suffix: str = "") -> "Metrics":
+        """What the exporter serves for ``outcome`` in the text format."""
+        snapshot = outcome.snapshot
+        families = [
+            *health_families(outcome, now),
+            *(data_families(snapshot, help_suffix) if snapshot else []),
+        ]
+        return cls(encode(families, openmetrics=False).decode())
 
     def __call__(self, name: str, **labels: str) -> float:
         """The value of the one sample with exactly these labels (KeyError if absent)."""
@@ -227,4 +240,4 @@ async def scrape(url: str, now: str, settings: Settings | None = None) -> Metric
     """The samples a scrape at ``now`` would expose."""
     taken = await snapshot(url, now, settings)
     finished = taken.taken_at.timestamp()
-    return Metrics(families(Outcome(taken, None, finished, 0.0, finished), finished))
+    return Metrics.of(Outcome(taken, None, finished, 0.0, finished), finished)

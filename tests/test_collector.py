@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from exporter import __version__
 from exporter.collection import Outcome
-from exporter.collector import families
+from exporter.collector import data_families, health_families
 from exporter.snapshot import Agent, Day, Ratings, Site, Snapshot
 from tests.builder import Metrics
 
@@ -30,7 +30,7 @@ def _site(**changes: object) -> Site:
 
 
 def test_a_failed_collection_exposes_health_only() -> None:
-    m = Metrics(families(Outcome(None, "cannot connect: refused", 100.0, 0.25, 40.0), now=103.0))
+    m = Metrics.of(Outcome(None, "cannot connect: refused", 100.0, 0.25, 40.0), now=103.0)
 
     assert m.names() == {
         "chat_up",
@@ -47,7 +47,7 @@ def test_a_failed_collection_exposes_health_only() -> None:
 
 
 def test_never_succeeded_reports_zero_as_last_success() -> None:
-    m = Metrics(families(Outcome(None, "timed out", 100.0, 9.5, None), now=100.0))
+    m = Metrics.of(Outcome(None, "timed out", 100.0, 9.5, None), now=100.0)
     assert m("chat_last_success_timestamp_seconds") == 0
 
 
@@ -61,7 +61,7 @@ def test_label_values_beyond_the_documented_ones_are_kept() -> None:
         TAKEN, (_site(agents={"away": 1}, active={"email": 2}, day=day, agent_figures=(agent,)),)
     )
 
-    m = Metrics(families(Outcome(snapshot, None, 1.0, 0.1, 1.0), now=1.0))
+    m = Metrics.of(Outcome(snapshot, None, 1.0, 0.1, 1.0), now=1.0)
 
     assert [labels["status"] for labels in m.series("chat_agents")] == [
         "available", "busy", "unavailable", "away",
@@ -79,10 +79,12 @@ def test_label_values_beyond_the_documented_ones_are_kept() -> None:
 
 def test_caching_is_noted_in_help() -> None:
     snapshot = Snapshot(TAKEN, (_site(),))
+    outcome = Outcome(snapshot, None, 1.0, 0.1, 1.0)
     helps = {
-        metric.name: metric.documentation
-        for metric in families(
-            Outcome(snapshot, None, 1.0, 0.1, 1.0), 1.0, " Cached for up to 30s."
+        family.name: family.help
+        for family in (
+            *health_families(outcome, 1.0),
+            *data_families(snapshot, " Cached for up to 30s."),
         )
     }
     assert helps["chat_conversations_today"].endswith(" Cached for up to 30s.")

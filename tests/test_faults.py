@@ -151,9 +151,10 @@ class TableLock:
 ACTIVITY = {
     # The exporter's sessions that are running a statement, as the server sees them.
     "postgresql": "SELECT state, wait_event_type FROM pg_stat_activity "
-    "WHERE application_name = 'chat-supervision-exporter' AND state = 'active'",
+    "WHERE application_name = 'chat-supervision-exporter' AND state = 'active' "
+    "AND datname = current_database()",
     "mysql": "SELECT command, state FROM information_schema.processlist "
-    "WHERE info LIKE '%FROM sites%' AND id <> connection_id()",
+    "WHERE info LIKE '%FROM sites%' AND id <> connection_id() AND db = database()",
 }
 
 
@@ -209,6 +210,6 @@ def test_twenty_concurrent_scrapes_share_one_collection(tmp_path: Path) -> None:
         line for body in bodies for line in body.splitlines()
         if line.startswith("chat_collect_duration_seconds ")
     }  # fmt: skip
-    assert all("chat_up 1.0" in body for body in bodies)
+    assert all("\nchat_up 1\n" in body for body in bodies)
     assert len(durations) == 1  # every scrape got the same collection
     assert float(durations.pop().split()[1]) > 1.0

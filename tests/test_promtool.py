@@ -20,7 +20,7 @@ def test_the_demo_serves_metrics_that_promtool_accepts(tmp_path: Path) -> None:
         body = running.get()
         log = running.stderr()
 
-    assert "chat_up 1.0" in body
+    assert "\nchat_up 1\n" in body
     assert "chat_agent_status{" in body
     assert "database sqlite:///chat-demo.db" in log
     assert (tmp_path / "chat-demo.db").exists()

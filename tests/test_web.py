@@ -75,7 +75,7 @@ async def test_text_format_by_default(client: TestClient[web.Request, web.Applic
     assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     names = {family.name for family in text_string_to_metric_families(body)}
     assert {"chat_up", "chat_conversations_today", "process_cpu_seconds", "python_info"} <= names
-    assert "chat_up 1.0" in body
+    assert "\nchat_up 1\n" in body
 
 
 async def test_openmetrics_when_asked(client: TestClient[web.Request, web.Application]) -> None:
@@ -87,7 +87,7 @@ async def test_openmetrics_when_asked(client: TestClient[web.Request, web.Applic
         "application/openmetrics-text; version=1.0.0"
     )
     assert body.endswith("# EOF\n")
-    assert 'chat_agents{site="main",status="available"} 0.0' in body
+    assert 'chat_agents{site="main",status="available"} 0\n' in body
 
 
 async def test_name_filter_and_compression(
@@ -125,5 +125,5 @@ async def test_the_scrape_timeout_header_bounds_the_collection(sqlite_url: str) 
         body = await response.text()
     await engine.dispose()
     assert response.status == 200
-    assert "chat_up 0.0" in body
+    assert "\nchat_up 0\n" in body
     assert 0.5 <= elapsed < 1.0

@@ -369,7 +369,7 @@ def _day_query(today: CTE) -> Select[Any]:
             *_with_site_totals(
                 (today.c.site_id, today.c.agent_id),
                 (today.c.site_id,),
-                {
+                {  # in the order of Day's fields
                     "conversations": func.count(),
                     "ended": func.count(today.c.ended_at),
                     "handling_seconds": func.coalesce(func.sum(handling), 0),
@@ -406,13 +406,13 @@ def _ratings_query(today: CTE, settings: Settings) -> Select[Any]:
             *_with_site_totals(
                 (today.c.site_id, today.c.agent_id, satisfaction_ratings.c.criterion),
                 (today.c.site_id, satisfaction_ratings.c.criterion),
-                {
+                {  # in the order of Ratings' fields
                     "score": func.sum(score),
                     "good": func.sum(case((score >= good_min, 1), else_=0)),
-                    "poor": func.sum(case((score <= poor_max, 1), else_=0)),
                     "average": func.sum(
                         case((and_(score > poor_max, score < good_min), 1), else_=0)
                     ),
+                    "poor": func.sum(case((score <= poor_max, 1), else_=0)),
                 },
             )
         )
@@ -504,37 +504,41 @@ def _objectives_query(site_ids: Sequence[int]) -> Select[Any]:
 # --- assembly ------------------------------------------------------------------------------
 
 
-def _days(
-    day_rows: Iterable[Row[Any]],
-    turnover_rows: Iterable[Row[Any]],
-    rating_rows: Iterable[Row[Any]],
-    prefix: str,
-) -> dict[int | None, Day]:
-    """Day figures per agent id (prefix "") or of the whole site under key None (prefix "site_")."""
-    key = (lambda row: row.agent_id) if not prefix else (lambda row: None)
-    turnover: dict[int | None, dict[str, float]] = defaultdict(dict)
-    for row in turnover_rows:
-        turnover[key(row)][row.currency] = round(float(getattr(row, f"{prefix}amount")), 2)
-    ratings: dict[int | None, dict[str, Ratings]] = defaultdict(dict)
-    for row in rating_rows:
-        ratings[key(row)][row.criterion] = Ratings(
-            score=int(getattr(row, f"{prefix}score")),
-            good=int(getattr(row, f"{prefix}good")),
-            average=int(getattr(row, f"{prefix}average")),
-            poor=int(getattr(row, f"{prefix}poor")),
-        )
-    days: dict[int | None, Day] = {}
-    for row in day_rows:
-        days[key(row)] = Day(
-            conversations=int(getattr(row, f"{prefix}conversations")),
-            ended=int(getattr(row, f"{prefix}ended")),
-            handling_seconds=float(getattr(row, f"{prefix}handling_seconds")),
-            converted=int(getattr(row, f"{prefix}converted")),
-            transactions=int(getattr(row, f"{prefix}transactions")),
-            turnover=turnover.get(key(row), {}),
-            satisfaction=ratings.get(key(row), {}),
-        )
-    return days
+def _day(sums: Sequence[Any], turnover: Mapping[str, float], ratings: Mapping[str, Ratings]) -> Day:
+    conversations, ended, handling_seconds, converted, transactions = sums
+    return Day(
+        int(conversations),
+        int(ended),
+        float(handling_seconds),
+        int(converted),
+        int(transactions),
+        turnover,
+        ratings,
+    )
+
+
+def _day_figures(
+    day_rows: Sequence[Sequence[Any]],
+    turnover_rows: Iterable[Sequence[Any]],
+    rating_rows: Iterable[Sequence[Any]],
+) -> tuple[dict[int | None, Day], Day]:
+    """Day figures of one site per agent id (None: the queue), and of the whole site.
+
+    Each row holds its group's sums followed by the site's (``_with_site_totals``).
+    """
+    turnover: defaultdict[int | None, dict[str, float]] = defaultdict(dict)
+    site_turnover: dict[str, float] = {}
+    for _site_id, agent_id, currency, amount, site_amount in turnover_rows:
+        turnover[agent_id][currency] = round(float(amount), 2)
+        site_turnover[currency] = round(float(site_amount), 2)
+    ratings: defaultdict[int | None, dict[str, Ratings]] = defaultdict(dict)
+    site_ratings: dict[str, Ratings] = {}
+    for _site_id, agent_id, criterion, *sums in rating_rows:
+        ratings[agent_id][criterion] = Ratings(*map(int, sums[:4]))
+        site_ratings[criterion] = Ratings(*map(int, sums[4:]))
+    agents = {row[1]: _day(row[2:7], turnover[row[1]], ratings[row[1]]) for row in day_rows}
+    site = _day(day_rows[0][7:], site_turnover, site_ratings) if day_rows else Day()
+    return agents, site
 
 
 def _site(
@@ -555,8 +559,7 @@ def _site(
     available = [row for row in status_rows if row.status == "available"]
     waiting = [row for row in live_rows if row.agent_id is None]
     assigned = [row for row in live_rows if row.agent_id is not None]
-    agent_days = _days(day_rows, turnover_rows, rating_rows, prefix="")
-    site_totals = _days(day_rows[:1], turnover_rows, rating_rows, prefix="site_")
+    agent_days, site_totals = _day_figures(day_rows, turnover_rows, rating_rows)
     agent_live = {row.agent_id: row for row in assigned}
     listed: set[int] = (
         connected | {i for i in agent_days if i is not None} | set(agent_live)
@@ -578,9 +581,9 @@ def _site(
         },
         slots={kind[bool(row.is_bot)]: int(row.slots) for row in available},
         slots_available={kind[bool(row.is_bot)]: int(row.free) for row in available},
-        day=site_totals.get(None, Day()),
+        day=site_totals,
         agent_figures=figures,
-        objectives=_objectives(objective_rows, site_totals.get(None, Day()), figures),
+        objectives=_objectives(objective_rows, site_totals, figures),
     )
 
 

@@ -1,0 +1,93 @@
+"""The fast encoder says exactly what prometheus-client's own encoders would say."""
+
+import pytest
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import generate_latest
+from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as parse_openmetrics,
+)
+from prometheus_client.parser import text_string_to_metric_families as parse_text
+
+from exporter.collector import Family, escape
+from exporter.exposition import encode
+
+NAMES = ["plain", 'quote " inside', "back\\slash", "literal \\n", "new\nline", "Chloé 日本", ""]
+VALUES = [0, 1, -3, 0.1, 2 / 3, 1e20, 123456789012, 4.2e-7]
+
+
+def _ours() -> list[Family]:
+    return [
+        Family(
+            "chat_test_agent",
+            'Help with "quotes", a back\\slash and a\nnewline.',
+            [
+                (f'site="s",agent="{escape(name)}"', value)
+                for name, value in zip(NAMES, VALUES, strict=False)
+            ],
+        ),
+        Family("chat_test_plain", "No labels.", [("", 2.5)]),
+    ]
+
+
+class _Registry(CollectorRegistry):
+    def __init__(self, metrics: list[Metric]) -> None:
+        super().__init__()
+        self._metrics = metrics
+
+    def collect(self) -> list[Metric]:  # type: ignore[override]
+        return self._metrics
+
+
+def _theirs() -> _Registry:
+    agent = GaugeMetricFamily("chat_test_agent", _ours()[0].help, labels=["site", "agent"])
+    for name, value in zip(NAMES, VALUES, strict=False):
+        agent.add_metric(["s", name], value)
+    return _Registry([agent, GaugeMetricFamily("chat_test_plain", "No labels.", value=2.5)])
+
+
+def _parsed(
+    metrics: list[Metric],
+) -> list[tuple[str, str, str, list[tuple[str, dict[str, str], float]]]]:
+    return [
+        (m.name, m.documentation, m.type, [(s.name, s.labels, s.value) for s in m.samples])
+        for m in metrics
+    ]
+
+
+def _comments(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("#")]
+
+
+def test_text_format_matches_prometheus_client() -> None:
+    ours = encode(_ours(), openmetrics=False).decode()
+    theirs = generate_latest(_theirs()).decode()
+    assert _comments(ours) == _comments(theirs)
+    assert _parsed(list(parse_text(ours))) == _parsed(list(parse_text(theirs)))
+
+
+def test_openmetrics_matches_prometheus_client() -> None:
+    ours = encode(_ours(), openmetrics=True).decode() + "# EOF\n"
+    theirs = generate_openmetrics(_theirs()).decode()
+    assert _comments(ours) == _comments(theirs)
+    assert _parsed(list(parse_openmetrics(ours))) == _parsed(list(parse_openmetrics(theirs)))
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0, "0"),
+        (3, "3"),
+        (2.5, "2.5"),
+        (1e20, "1e+20"),
+        (float("nan"), "NaN"),
+        (float("-inf"), "-Inf"),
+    ],
+)
+def test_numbers(value: float, text: str) -> None:
+    assert (
+        encode([Family("x", "h", [("", value)])], openmetrics=False)
+        .decode()
+        .endswith(f"\nx {text}\n")
+    )
