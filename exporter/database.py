@@ -132,6 +132,9 @@ async def read_only(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
             await connection.execute(text(f"SET LOCAL statement_timeout = {milliseconds}"))
+            # The queries are short, but their cost estimates can cross the JIT threshold,
+            # whose compilation then takes longer than the query itself.
+            await connection.execute(text("SET LOCAL jit = off"))
         elif dialect.name == "mysql":
             await connection.execution_options(isolation_level="REPEATABLE READ")
             if getattr(dialect, "is_mariadb", False):

@@ -66,9 +66,9 @@ agent_sessions = Table(
     Column("status", String(20), nullable=False),
     Column("started_at", Timestamp, nullable=False),
     Column("ended_at", Timestamp),
-    # Open sessions (current status) and sessions that overlap today (presence).
+    # Sessions that overlap today (presence), and each agent's latest open one (status).
     Index("ix_agent_sessions_ended", "ended_at"),
-    Index("ix_agent_sessions_agent", "agent_id", "started_at"),
+    Index("ix_agent_sessions_agent_open", "agent_id", "ended_at", "started_at"),
 )
 
 conversations = Table(
@@ -80,8 +80,16 @@ conversations = Table(
     Column("channel", String(10), nullable=False, server_default=text("'chat'")),
     Column("started_at", Timestamp, nullable=False),
     Column("ended_at", Timestamp),
-    # Today's conversations of a site, and the ones still open.
-    Index("ix_conversations_site_started", "site_id", "started_at"),
+    # Today's conversations of a site, read from the index alone (it covers every column
+    # the queries need), and the ones still open.
+    Index(
+        "ix_conversations_site_started",
+        "site_id",
+        "started_at",
+        "agent_id",
+        "ended_at",
+        postgresql_include=["id"],
+    ),
     Index("ix_conversations_ended", "ended_at"),
     Index("ix_conversations_agent", "agent_id"),
 )

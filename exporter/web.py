@@ -2,11 +2,13 @@
 
 A scrape: read the deadline from Prometheus' scrape-timeout header, await the (shared)
 collection outcome, let prometheus-client choose the format (text or OpenMetrics) from the
-``Accept`` header, and encode the exporter's health, the chat figures and the process
-metrics. Scrapes served by the same outcome share one encoding of the chat figures. Only the
-outcome is awaited; nothing here touches the database.
+``Accept`` header, encode the exporter's health, the chat figures and the process metrics,
+and gzip them if asked. Scrapes served by the same outcome share one encoding of the chat
+figures. Only the outcome is awaited; nothing here touches the database.
 """
 
+import asyncio
+import gzip
 import html
 import math
 import time
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import hdrs, web
 from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
-from prometheus_client.exposition import choose_encoder
+from prometheus_client.exposition import choose_encoder, gzip_accepted
 
 from exporter import __version__
 from exporter.collection import Collection, Outcome
@@ -95,9 +97,12 @@ def create_app(
                 encoder(runtime.restricted_registry(names) if names else runtime),
             )
         )
-        response = web.Response(body=body, headers={hdrs.CONTENT_TYPE: content_type})
-        response.enable_compression()
-        return response
+        headers = {hdrs.CONTENT_TYPE: content_type, hdrs.VARY: hdrs.ACCEPT_ENCODING}
+        if gzip_accepted(request.headers.get(hdrs.ACCEPT_ENCODING, "")):
+            # Level 1: three times faster than the default on a large scrape, 20 % bigger.
+            body = await asyncio.to_thread(gzip.compress, body, 1)
+            headers[hdrs.CONTENT_ENCODING] = "gzip"
+        return web.Response(body=body, headers=headers)
 
     async def landing(_request: web.Request) -> web.Response:
         path = html.escape(telemetry_path)
