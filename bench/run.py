@@ -1,0 +1,349 @@
+"""Measure the exporter on a database filled by ``bench.generate``, and print a Markdown table.
+
+What a scrape costs end to end (sequential, then concurrent scrapers sharing collections), how
+much of it is the reference source and how much the bare SQL, the exporter's peak memory and
+the size of what Prometheus receives. The exporter runs as its own process, as in production;
+the source and the SQL are timed in this process after it has stopped, so that they do not
+compete for the CPU. Scrapes send Prometheus' headers (OpenMetrics, gzip) and count only if the
+collection succeeded (``chat_up 1``).
+"""
+
+import argparse
+import asyncio
+import gzip
+import re
+import shlex
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import aiohttp
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from exporter.config import DatabaseConfig
+from exporter.database import create_engine, read_only, redact
+from exporter.settings import Settings
+from exporter.sources.reference import fetch
+
+WARMUP = 3
+READY_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
+PROMETHEUS_HEADERS = {
+    "Accept": "application/openmetrics-text;version=1.0.0;q=0.5,"
+    "text/plain;version=0.0.4;q=0.4,*/*;q=0.1",
+    "Accept-Encoding": "gzip",
+}
+_COLLECT_DURATION = re.compile(rb"^chat_collect_duration_seconds (\S+)$", re.MULTILINE)
+_UP = re.compile(rb"^chat_up (\S+)$", re.MULTILINE)
+
+Statement = tuple[str, Any]  # SQL as sent to the driver, and its driver-level parameters
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """Median and 95th percentile of durations, in milliseconds."""
+
+    median: float
+    p95: float
+
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> "Spread":
+        milliseconds = [value * 1000 for value in seconds]
+        if len(milliseconds) == 1:
+            return cls(milliseconds[0], milliseconds[0])
+        return cls(
+            statistics.median(milliseconds),
+            statistics.quantiles(milliseconds, n=100, method="inclusive")[94],
+        )
+
+    def __str__(self) -> str:
+        return f"{self.median:.1f} / {self.p95:.1f} ms"
+
+
+@dataclass(frozen=True, slots=True)
+class Scrape:
+    """One scrape: how long it took, its body as sent (gzip) and as Prometheus reads it."""
+
+    seconds: float
+    wire_bytes: int
+    body: bytes
+
+    @property
+    def collect_seconds(self) -> float:
+        """The collection's own duration, as the exporter reports it in this scrape."""
+        match = _COLLECT_DURATION.search(self.body)
+        return float(match.group(1)) if match else float("nan")
+
+    @property
+    def samples(self) -> int:
+        """Sample lines of the exposition (every line but comments)."""
+        return sum(
+            1 for line in self.body.splitlines() if line.strip() and not line.startswith(b"#")
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def exporter(url: str, log: IO[bytes]) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """The exporter serving ``url`` on a free local port, always stopped on the way out."""
+    port = _free_port()
+    command = [sys.executable, "-m", "exporter", "--database.url", url]
+    command += ["--web.listen-address", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(command, stdout=log, stderr=log)
+    try:
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def _wait_ready(
+    session: aiohttp.ClientSession, base: str, process: subprocess.Popen[bytes]
+) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the exporter exited with status {process.returncode}")
+        try:
+            async with session.get(f"{base}/-/ready") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientConnectionError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"the exporter was not ready after {READY_TIMEOUT_SECONDS:g}s")
+
+
+async def _scrape(session: aiohttp.ClientSession, url: str) -> Scrape:
+    started = time.perf_counter()
+    async with session.get(url, headers=PROMETHEUS_HEADERS) as response:
+        wire = await response.read()
+        seconds = time.perf_counter() - started
+        encoding = response.headers.get("Content-Encoding")
+        status = response.status
+    body = gzip.decompress(wire) if encoding == "gzip" else wire
+    up = _UP.search(body)
+    if status != 200 or up is None or float(up.group(1)) != 1:
+        raise RuntimeError(f"scrape failed (HTTP {status}): the collection did not succeed")
+    return Scrape(seconds, len(wire), body)
+
+
+async def _scrapes(session: aiohttp.ClientSession, url: str, count: int) -> list[Scrape]:
+    return [await _scrape(session, url) for _ in range(count)]
+
+
+@dataclass(frozen=True, slots=True)
+class HTTPFigures:
+    """What the scrapes of one exporter process measured."""
+
+    sequential: list[Scrape]
+    concurrent: list[Scrape]
+    concurrency: int
+    concurrent_seconds: float
+    peak_rss_kib: int
+
+
+async def measure_http(url: str, scrapes: int, concurrency: int, log: IO[bytes]) -> HTTPFigures:
+    """Sequential then concurrent scrapes of a fresh exporter process, and its peak RSS."""
+    timeout = aiohttp.ClientTimeout(total=120)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=connector, auto_decompress=False
+    ) as session:
+        with exporter(url, log) as (process, base):
+            await _wait_ready(session, base, process)
+            metrics = f"{base}/metrics"
+            await _scrapes(session, metrics, WARMUP)
+            sequential = await _scrapes(session, metrics, scrapes)
+            started = time.perf_counter()
+            rounds = await asyncio.gather(
+                *(_scrapes(session, metrics, scrapes // concurrency) for _ in range(concurrency))
+            )
+            concurrent_seconds = time.perf_counter() - started
+            peak = _peak_rss_kib(process.pid)
+    concurrent = [scrape for scrapes_of_one in rounds for scrape in scrapes_of_one]
+    return HTTPFigures(sequential, concurrent, concurrency, concurrent_seconds, peak)
+
+
+def _peak_rss_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    match = re.search(r"^VmHWM:\s+(\d+) kB$", status, re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
+    return int(match.group(1))
+
+
+async def _timed(runs: int, once: Callable[[], Awaitable[object]]) -> list[float]:
+    """Durations of ``runs`` calls of ``once``, after the warm-up calls."""
+    durations = []
+    for run in range(WARMUP + runs):
+        started = time.perf_counter()
+        await once()
+        if run >= WARMUP:
+            durations.append(time.perf_counter() - started)
+    return durations
+
+
+async def measure_source(url: str, runs: int) -> tuple[list[float], list[Statement]]:
+    """The reference source as a collection runs it, and the statements of one fetch."""
+    engine = create_engine(url)
+    timeout = DatabaseConfig().statement_timeout
+    settings = Settings()
+    statements: list[Statement] = []
+
+    def record(*args: Any) -> None:
+        _connection, _cursor, statement, parameters, _context, _many = args
+        statements.append((statement, parameters))
+
+    async def collect() -> None:
+        async with read_only(engine, timeout) as connection:
+            await fetch(connection, datetime.now(UTC), settings)
+
+    try:
+        durations = await _timed(runs, collect)
+        async with read_only(engine, timeout) as connection:
+            if not connection.in_transaction():
+                # SQLite's BEGIN is sent on the first query: keep it out of the capture.
+                await connection.begin()
+            event.listen(engine.sync_engine, "before_cursor_execute", record)
+            try:
+                await fetch(connection, datetime.now(UTC), settings)
+            finally:
+                event.remove(engine.sync_engine, "before_cursor_execute", record)
+    finally:
+        await engine.dispose()
+    return durations, statements
+
+
+async def measure_raw_sql(url: str, statements: Sequence[Statement], runs: int) -> list[float]:
+    """The captured statements alone, through the bare driver, in one read-only transaction."""
+    target = make_url(url)
+    if target.get_backend_name() == "sqlite":
+        connection = sqlite3.connect(
+            f"file:{target.database}?mode=ro", uri=True, isolation_level=None
+        )
+
+        async def replay_sqlite() -> None:
+            connection.execute("BEGIN")
+            for statement, parameters in statements:
+                connection.execute(statement, parameters).fetchall()
+            connection.execute("ROLLBACK")
+
+        try:
+            return await _timed(runs, replay_sqlite)
+        finally:
+            connection.close()
+    dsn = target.set(drivername="postgresql").render_as_string(hide_password=False)
+    server = await asyncpg.connect(dsn)
+
+    async def replay_postgresql() -> None:
+        transaction = server.transaction(isolation="repeatable_read", readonly=True)
+        await transaction.start()
+        for statement, parameters in statements:
+            await server.fetch(statement, *parameters)
+        await transaction.rollback()
+
+    try:
+        return await _timed(runs, replay_postgresql)
+    finally:
+        await server.close()
+
+
+def report(
+    url: str, args: Sequence[str], http: HTTPFigures, source: list[float], raw: list[float]
+) -> str:
+    """The figures as a Markdown table, preceded by the command line that produced them."""
+    sequential = Spread.of([scrape.seconds for scrape in http.sequential])
+    concurrent = Spread.of([scrape.seconds for scrape in http.concurrent])
+    collect = Spread.of([scrape.collect_seconds for scrape in http.sequential])
+    raw_sql = Spread.of(raw)
+    last = http.sequential[-1]
+    each = len(http.concurrent) // http.concurrency
+    rows = [
+        ("sequential scrape, median / p95", str(sequential)),
+        ("collection within the scrape (chat_collect_duration_seconds)", str(collect)),
+        (
+            f"concurrent scrape ({http.concurrency} scrapers, {each} each), median / p95",
+            str(concurrent),
+        ),
+        (
+            "concurrent throughput",
+            f"{len(http.concurrent) / http.concurrent_seconds:.1f} scrapes/s",
+        ),
+        ("source in-process (fetch in read_only), median / p95", str(Spread.of(source))),
+        ("raw SQL through the bare driver, median / p95", str(raw_sql)),
+        ("scrape median / raw SQL median", f"{sequential.median / raw_sql.median:.2f}"),
+        ("exporter peak RSS (VmHWM)", f"{http.peak_rss_kib / 1024:.0f} MiB"),
+        (
+            "scrape size",
+            f"{len(last.body):,} bytes ({last.wire_bytes:,} gzip), {last.samples:,} samples",
+        ),
+    ]
+    lines = [
+        f"$ python -m bench.run {shlex.join(args)}",
+        f"database {redact(url)}",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        *(f"| {name} | {value} |" for name, value in rows),
+    ]
+    return "\n".join(lines)
+
+
+async def benchmark(
+    url: str, scrapes: int, concurrency: int
+) -> tuple[HTTPFigures, list[float], list[float]]:
+    """The HTTP figures, then the source's and the bare SQL's durations; the exporter's own
+    output is shown only if it failed."""
+    with tempfile.TemporaryFile() as log:
+        try:
+            http = await measure_http(url, scrapes, concurrency, log)
+        except Exception:
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace"))
+            raise
+    source, statements = await measure_source(url, scrapes)
+    raw = await measure_raw_sql(url, statements, scrapes)
+    return http, source, raw
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description="Benchmark the exporter on a generated database."
+    )
+    parser.add_argument("--database.url", dest="database_url", required=True, metavar="URL")
+    parser.add_argument("--scrapes", type=int, default=50, help="scrapes per measure (default 50)")
+    parser.add_argument(
+        "--concurrency", type=int, default=10, help="concurrent scrapers (default 10)"
+    )
+    args = parser.parse_args()
+    if not 1 <= args.concurrency <= args.scrapes:
+        parser.error("--concurrency must be between 1 and --scrapes")
+    http, source, raw = asyncio.run(benchmark(args.database_url, args.scrapes, args.concurrency))
+    print(report(args.database_url, sys.argv[1:], http, source, raw))
+
+
+if __name__ == "__main__":
+    main()
