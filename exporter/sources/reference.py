@@ -1,6 +1,6 @@
 """The reference source: one collection's figures from the reference schema (docs/schema.md).
 
-Ten set-based queries run on one connection, inside the caller's read-only transaction. Each
+Eleven set-based queries run on one connection, inside the caller's read-only transaction. Each
 aggregates in the database and returns at most one row per (site, agent, label value), with
 the site totals attached by window functions; Python only files those rows into the snapshot.
 "Today" starts at a different instant for each site, so the sites' day starts and signal
