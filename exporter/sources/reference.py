@@ -67,7 +67,7 @@ class SiteDay:
     response_cutoff: datetime
 
 
-def site_day(row: Row[Any], now: datetime, settings: Settings) -> SiteDay:
+def _site_day(row: Row[Any], now: datetime, settings: Settings) -> SiteDay:
     """The day and thresholds of one ``sites`` row at ``now`` (aware UTC)."""
     handling = (
         settings.handling_seconds if row.max_handling_seconds is None else row.max_handling_seconds
@@ -89,17 +89,17 @@ def site_day(row: Row[Any], now: datetime, settings: Settings) -> SiteDay:
 
 async def fetch(connection: AsyncConnection, now: datetime, settings: Settings) -> Snapshot:
     """Read every figure of the configured sites at ``now`` (aware UTC)."""
-    site_rows = (await connection.execute(_sites_query(settings.sites))).all()
-    days = [site_day(row, now, settings) for row in site_rows]
+
+    async def rows(query: Select[Any]) -> Sequence[Row[Any]]:
+        result: Result[Any] = await connection.execute(query)
+        return result.all()
+
+    days = [_site_day(row, now, settings) for row in await rows(_sites_query(settings.sites))]
     if not days:
         return Snapshot(taken_at=now, sites=())
     naive_now = timestamp_param(now.astimezone(UTC).replace(tzinfo=None))
     site_days = _site_days(days)
     day_starts = sorted({day.day_start for day in days})
-
-    async def rows(query: Select[Any]) -> Sequence[Row[Any]]:
-        result: Result[Any] = await connection.execute(query)
-        return result.all()
 
     agent_rows = await rows(_agents_query())
     status_rows = await rows(_status_query(site_days))
@@ -169,17 +169,24 @@ def _sites_query(allowed: tuple[str, ...]) -> Select[Any]:
     return query.where(sites.c.name.in_(allowed)) if allowed else query
 
 
+def _constants(name: str, rows: Sequence[Select[*tuple[Any, ...]]]) -> CTE:
+    """A derived table of parameter rows, one ``SELECT`` each, portable to all three dialects."""
+    return (union_all(*rows) if len(rows) > 1 else rows[0]).cte(name)
+
+
 def _site_days(days: Sequence[SiteDay]) -> CTE:
-    selects = [
-        select(
-            literal(day.site_id, Integer).label("site_id"),
-            timestamp_param(day.day_start).label("day_start"),
-            timestamp_param(day.handling_cutoff).label("handling_cutoff"),
-            timestamp_param(day.response_cutoff).label("response_cutoff"),
-        )
-        for day in days
-    ]
-    return (union_all(*selects) if len(selects) > 1 else selects[0]).cte("site_days")
+    return _constants(
+        "site_days",
+        [
+            select(
+                literal(day.site_id, Integer).label("site_id"),
+                timestamp_param(day.day_start).label("day_start"),
+                timestamp_param(day.handling_cutoff).label("handling_cutoff"),
+                timestamp_param(day.response_cutoff).label("response_cutoff"),
+            )
+            for day in days
+        ],
+    )
 
 
 def _status_of(agent_id: ColumnElement[int]) -> ScalarSelect[str]:
@@ -269,11 +276,13 @@ def _presence_query(day_starts: Sequence[datetime], now: ColumnElement[datetime]
     Sessions are clipped to [day start, now] and sorted by start; each one adds only what
     lies beyond the furthest end of the sessions before it.
     """
-    selects = [
-        select(literal(index, Integer).label("day"), timestamp_param(start).label("day_start"))
-        for index, start in enumerate(day_starts)
-    ]
-    days = (union_all(*selects) if len(selects) > 1 else selects[0]).cte("day_starts")
+    days = _constants(
+        "day_starts",
+        [
+            select(literal(index, Integer).label("day"), timestamp_param(start).label("day_start"))
+            for index, start in enumerate(day_starts)
+        ],
+    )
     started, ended = agent_sessions.c.started_at, agent_sessions.c.ended_at
     clipped = (
         select(
@@ -546,8 +555,9 @@ def _objectives_query(site_ids: Sequence[int]) -> Select[Any]:
 
 
 def _day(sums: Sequence[Any], turnover: Mapping[str, float], ratings: Mapping[str, Ratings]) -> Day:
-    conversations, ended, handling_seconds, converted, transactions = sums
-    return Day(conversations, ended, handling_seconds, converted, transactions, turnover, ratings)
+    """``sums`` are in the order of Day's fields (``_day_query``)."""
+    count, ended, handling_seconds, converted, sales = sums
+    return Day(count, ended, handling_seconds, converted, sales, turnover, ratings)
 
 
 def _day_figures(
