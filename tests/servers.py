@@ -117,27 +117,21 @@ class Postgres:
         self.port = port
         self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
-    def _run(self, *command: str) -> None:
-        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=60)
+    def run(self, program: str, *args: str, check: bool = True) -> None:
+        """Run one of the server's programs, as the postgres user when we are root."""
+        as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        command = [*as_postgres, str(self.bindir / program), *args]
+        subprocess.run(command, check=check, capture_output=True, timeout=60)
+
+    def pg_ctl(self, *args: str, check: bool = True) -> None:
+        self.run("pg_ctl", "-D", str(self.directory / "data"), *args, check=check)
 
     def start(self) -> None:
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory}"
-        self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(self.directory / "data"), "-o", options,
-            "-l", str(self.directory / "server.log"), "-w", "start",
-        )  # fmt: skip
+        self.pg_ctl("-o", options, "-l", str(self.directory / "server.log"), "-w", "start")
 
     def stop(self) -> None:
-        self._run(
-            str(self.bindir / "pg_ctl"),
-            "-D",
-            str(self.directory / "data"),
-            "-m",
-            "fast",
-            "-w",
-            "stop",
-        )
+        self.pg_ctl("-m", "fast", "-w", "stop")
 
 
 @contextmanager
@@ -146,25 +140,15 @@ def throwaway_postgres() -> Iterator[Postgres]:
     pg_config = shutil.which("pg_config")
     if pg_config is None:
         pytest.skip("PostgreSQL server binaries (pg_config) are not installed")
-    bindir = Path(
-        subprocess.run(
-            [pg_config, "--bindir"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    )
+    found = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True)
     directory = Path(tempfile.mkdtemp(prefix="chat-exporter-pg-"))
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres", "postgres")
-    server = Postgres(bindir, directory, free_port())
+    server = Postgres(Path(found.stdout.strip()), directory, free_port())
     try:
-        server._run(
-            str(bindir / "initdb"), "-D", str(directory / "data"), "-A", "trust", "-U", "postgres"
-        )
+        server.run("initdb", "-D", str(directory / "data"), "-A", "trust", "-U", "postgres")
         server.start()
         yield server
     finally:
-        subprocess.run(
-            [*(["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []),
-             str(bindir / "pg_ctl"), "-D", str(directory / "data"), "-m", "immediate", "stop"],
-            capture_output=True, check=False, timeout=60,
-        )  # fmt: skip
+        server.pg_ctl("-m", "immediate", "stop", check=False)
         shutil.rmtree(directory, ignore_errors=True)
