@@ -156,14 +156,14 @@ def _serve(args: argparse.Namespace, config: Config, url: str, demo: bool = Fals
     log.info(
         "exporter %s starting on %s, database %s", __version__, args.listen_address, redact(url)
     )
-    _spare_the_garbage_collector()
+    _tune_garbage_collector()
     try:
         web.run_app(app, host=host, port=port, print=None, handle_signals=True)
     except OSError as error:
         raise Failure(f"cannot listen on {args.listen_address}: {error.strerror}") from error
 
 
-def _spare_the_garbage_collector() -> None:
+def _tune_garbage_collector() -> None:
     """Keep Python's cyclic collector from walking every object on every scrape.
 
     A large scrape allocates a few hundred thousand short-lived, acyclic objects (rows,

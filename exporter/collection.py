@@ -69,19 +69,20 @@ class Collection:
         if last is not None and time.time() - last.finished_at < self._min_interval:
             return last
         if self._running is not None:
+            waiting_since = time.monotonic()
             try:
                 return await asyncio.wait_for(asyncio.shield(self._running), budget)
             except TimeoutError:
                 return self._failure(
                     f"timed out after {budget:.3g}s waiting for the collection in progress",
-                    time.time(),
+                    waiting_since,
                 )
         self._running = asyncio.create_task(self._collect(budget))
         return await asyncio.shield(self._running)
 
     async def _collect(self, budget: float) -> Outcome:
-        started = time.time()
-        now = datetime.fromtimestamp(started, UTC)
+        started = time.monotonic()
+        now = datetime.now(UTC)
         try:
             async with asyncio.timeout(budget):
                 statement_timeout = min(self._statement_timeout, budget)
@@ -98,7 +99,7 @@ class Collection:
             outcome = self._failure(f"internal error: {_first_line(error)}", started)
         else:
             finished = time.time()
-            outcome = Outcome(snapshot, None, finished, finished - started, finished)
+            outcome = Outcome(snapshot, None, finished, time.monotonic() - started, finished)
             if self._last is not None and self._last.error is not None:
                 log.info("collection recovered after failing with: %s", self._last.error)
         finally:
@@ -107,14 +108,14 @@ class Collection:
         return outcome
 
     def _failure(self, error: str, started: float) -> Outcome:
-        finished = time.time()
+        """An outcome without snapshot; ``started`` is on the monotonic clock."""
         previous = self._last
         if previous is None or previous.error != error:
             log.error("collection failed: %s", error)
         else:
             log.debug("collection still failing: %s", error)
         last_success = previous.last_success_at if previous is not None else None
-        return Outcome(None, error, finished, finished - started, last_success)
+        return Outcome(None, error, time.time(), time.monotonic() - started, last_success)
 
 
 def _first_line(error: BaseException) -> str:
