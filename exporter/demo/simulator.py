@@ -133,11 +133,12 @@ async def arrive(
         for _ in range(poisson(rng, rate * step)):
             started = now - timedelta(seconds=rng.random() * step)
             channel = "call" if rng.random() < 0.25 else "chat"
-            conversation_id = await connection.scalar(
-                insert(conversations)
-                .values(site_id=site_id, channel=channel, started_at=started)
-                .returning(conversations.c.id)
+            created = await connection.execute(
+                insert(conversations).values(site_id=site_id, channel=channel, started_at=started)
             )
+            key = created.inserted_primary_key  # not RETURNING, which MySQL lacks
+            assert key is not None
+            conversation_id = key[0]
             await connection.execute(
                 insert(messages).values(
                     conversation_id=conversation_id,
