@@ -177,6 +177,16 @@ async def reset_schema(url: str) -> None:
         await engine.dispose()
 
 
+# What a scrape serves when there are no chat figures: the exporter's own health.
+HEALTH_NAMES = {
+    "chat_up",
+    "chat_collect_duration_seconds",
+    "chat_last_success_timestamp_seconds",
+    "chat_snapshot_age_seconds",
+    "chat_exporter_build_info",
+}
+
+
 class Metrics:
     """Samples of one scrape, as a Prometheus client parses them, looked up by name and labels."""
 

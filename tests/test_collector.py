@@ -6,7 +6,7 @@ from exporter import __version__
 from exporter.collection import Outcome
 from exporter.collector import data_families, health_families
 from exporter.snapshot import Agent, Day, Ratings, Site, Snapshot
-from tests.builder import Metrics
+from tests.builder import HEALTH_NAMES, Metrics
 
 TAKEN = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
@@ -32,13 +32,7 @@ def _site(**changes: object) -> Site:
 def test_a_failed_collection_exposes_health_only() -> None:
     m = Metrics.of(Outcome(None, "cannot connect: refused", 100.0, 0.25, 40.0), now=103.0)
 
-    assert m.names() == {
-        "chat_up",
-        "chat_collect_duration_seconds",
-        "chat_last_success_timestamp_seconds",
-        "chat_snapshot_age_seconds",
-        "chat_exporter_build_info",
-    }
+    assert m.names() == HEALTH_NAMES
     assert m("chat_up") == 0
     assert m("chat_collect_duration_seconds") == 0.25
     assert m("chat_last_success_timestamp_seconds") == 40

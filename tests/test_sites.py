@@ -2,7 +2,7 @@
 
 from exporter.settings import Settings
 from exporter.snapshot import CHANNELS, CRITERIA, RATINGS, SIGNALS, SLOT_KINDS, STATUSES
-from tests.builder import Scenario, scrape
+from tests.builder import HEALTH_NAMES, Scenario, scrape
 
 NOW = "2026-11-24 12:00:00"
 
@@ -51,13 +51,7 @@ async def test_an_empty_database_exposes_only_health(database_url: str) -> None:
     m = await scrape(database_url, NOW)
 
     assert m("chat_up") == 1
-    assert m.names() == {
-        "chat_up",
-        "chat_collect_duration_seconds",
-        "chat_last_success_timestamp_seconds",
-        "chat_snapshot_age_seconds",
-        "chat_exporter_build_info",
-    }
+    assert m.names() == HEALTH_NAMES
 
 
 async def test_the_site_allow_list_limits_sites_not_agent_loads(database_url: str) -> None:
