@@ -1,8 +1,10 @@
-"""Real processes for tests: the exporter itself, and a throwaway PostgreSQL server to stop.
+"""Real processes for tests: the exporter, Prometheus, Alertmanager, a webhook receiver, and
+a throwaway PostgreSQL server to stop.
 
 Everything listens on 127.0.0.1 and is stopped by the context manager that started it.
 """
 
+import json
 import os
 import shutil
 import socket
@@ -10,14 +12,20 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 from exporter.web import SCRAPE_TIMEOUT_HEADER
+
+ALERT_WEBHOOK = Path(__file__).parent.parent / "deploy" / "alert_webhook.py"
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -67,24 +75,25 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 
 
 @contextmanager
-def exporter(
-    args: Sequence[str], tmp_path: Path, env: dict[str, str] | None = None
-) -> Iterator[Exporter]:
-    """Start the exporter in ``tmp_path`` on a free 127.0.0.1 port; stop it on exit."""
-    port = free_port()
-    log = tmp_path / f"exporter-{port}.log"
+def running(
+    command: Sequence[str],
+    ready: Callable[[], bool],
+    log: Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start a server process logging to ``log``, wait until ``ready()``; stop it on exit."""
     with log.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "exporter", *args, "--web.listen-address", f"127.0.0.1:{port}"],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            cwd=tmp_path,
+            command,
+            stdout=stderr,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
             env={**os.environ, **(env or {})},
         )
-    running = Exporter(process, port, log)
     try:
-        _wait_until(lambda: running.get("/-/healthy") == "Healthy.\n", process, log)
-        yield running
+        _wait_until(ready, process, log)
+        yield process
     finally:
         process.terminate()
         try:
@@ -94,18 +103,176 @@ def exporter(
             process.wait()
 
 
+def http_get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        body: bytes = response.read()
+        return body.decode()
+
+
+def answers(url: str) -> Callable[[], bool]:
+    """A readiness check: ``url`` answers 2xx (an error status raises, so the wait goes on)."""
+
+    def check() -> bool:
+        http_get(url)
+        return True
+
+    return check
+
+
+@contextmanager
+def exporter(
+    args: Sequence[str], tmp_path: Path, env: dict[str, str] | None = None
+) -> Iterator[Exporter]:
+    """Start the exporter in ``tmp_path`` on a free 127.0.0.1 port; stop it on exit."""
+    port = free_port()
+    log = tmp_path / f"exporter-{port}.log"
+    command = [sys.executable, "-m", "exporter", *args, "--web.listen-address", f"127.0.0.1:{port}"]
+    healthy = f"http://127.0.0.1:{port}/-/healthy"
+    with running(command, answers(healthy), log, cwd=tmp_path, env=env) as process:
+        yield Exporter(process, port, log)
+
+
+class Prometheus:
+    """A running Prometheus and its HTTP API."""
+
+    def __init__(self, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+
+    def api(self, path: str, **params: str) -> Any:
+        """The ``data`` of a successful API answer; a PromQL error raises with its message."""
+        query = urllib.parse.urlencode(params)
+        try:
+            answer = json.loads(http_get(f"{self.url}/api/v1/{path}?{query}"))
+        except urllib.error.HTTPError as error:
+            raise AssertionError(f"{path} {params}: {error.read().decode()}") from error
+        return answer["data"]
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        """The instant vector of ``expr`` now: ``[{"metric": {...}, "value": [t, "v"]}]``."""
+        data = self.api("query", query=expr)
+        assert data["resultType"] == "vector", (expr, data["resultType"])
+        result: list[dict[str, Any]] = data["result"]
+        return result
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Alerts pending or firing now."""
+        alerts: list[dict[str, Any]] = self.api("alerts")["alerts"]
+        return alerts
+
+
+@contextmanager
+def prometheus(config: Path, tmp_path: Path) -> Iterator[Prometheus]:
+    """Run Prometheus 2.x with ``config`` on a free 127.0.0.1 port; stop it on exit."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.skip("prometheus is not installed (Debian package prometheus)")
+    port = free_port()
+    command = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={tmp_path / 'prometheus-data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    ready = answers(f"http://127.0.0.1:{port}/-/ready")
+    with running(command, ready, tmp_path / "prometheus.log"):
+        yield Prometheus(port)
+
+
+class Alertmanager:
+    """A running Alertmanager and its HTTP API."""
+
+    def __init__(self, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Every alert it holds, with ``status.state`` and ``status.inhibitedBy``."""
+        alerts: list[dict[str, Any]] = json.loads(http_get(f"{self.url}/api/v2/alerts"))
+        return alerts
+
+    def post(self, alerts: list[dict[str, Any]]) -> None:
+        """Send alerts the way Prometheus does."""
+        request = urllib.request.Request(
+            f"{self.url}/api/v2/alerts",
+            data=json.dumps(alerts).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30):
+            pass
+
+
+@contextmanager
+def alertmanager(config: Path, tmp_path: Path) -> Iterator[Alertmanager]:
+    """Run Alertmanager alone (no cluster) on a free 127.0.0.1 port; stop it on exit."""
+    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    if binary is None:
+        pytest.skip("alertmanager is not installed (Debian package prometheus-alertmanager)")
+    port = free_port()
+    command = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.path={tmp_path / 'alertmanager-data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+    ]
+    ready = answers(f"http://127.0.0.1:{port}/-/ready")
+    with running(command, ready, tmp_path / "alertmanager.log"):
+        yield Alertmanager(port)
+
+
+class Webhook:
+    """The composed stack's webhook receiver (deploy/alert_webhook.py), run for a test."""
+
+    def __init__(self, port: int, output: Path) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.output = output
+
+    def received(self) -> list[dict[str, Any]]:
+        """The notifications so far, as the receiver summarises them (one JSON line each)."""
+        return [json.loads(line) for line in self.output.read_text().splitlines()]
+
+
+@contextmanager
+def webhook(tmp_path: Path) -> Iterator[Webhook]:
+    """Run deploy/alert_webhook.py on a free 127.0.0.1 port; stop it on exit."""
+    port = free_port()
+    output = tmp_path / "notifications.jsonl"
+    command = [sys.executable, str(ALERT_WEBHOOK), f"127.0.0.1:{port}"]
+    with running(command, listening(port), output):
+        yield Webhook(port, output)
+
+
+def listening(port: int) -> Callable[[], bool]:
+    """A readiness check: something accepts connections on 127.0.0.1:``port``."""
+
+    def check() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+
+    return check
+
+
+def eventually(check: Callable[[], T], seconds: float) -> T:
+    """The first truthy result of ``check`` within ``seconds``, or else its last result."""
+    deadline = time.monotonic() + seconds
+    result = check()
+    while not result and time.monotonic() < deadline:
+        time.sleep(0.2)
+        result = check()
+    return result
+
+
 def _wait_until(check: Callable[[], bool], process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"exporter exited with {process.returncode}: {log.read_text()}")
+            raise AssertionError(f"{log.name}: exited with {process.returncode}: {log.read_text()}")
         try:
             if check():
                 return
         except OSError:
             pass
         time.sleep(0.1)
-    raise AssertionError(f"exporter not ready: {log.read_text()}")
+    raise AssertionError(f"{log.name}: not ready: {log.read_text()}")
 
 
 class Postgres:
