@@ -1,0 +1,212 @@
+"""The agent table of the supervision dashboard: one row per connected agent and site.
+
+Each column is an instant query in table format, reduced to exactly the labels site,
+agent_id and agent, so that Grafana's ``merge`` transformation joins the twelve results into
+one row per (site, agent). ``organize`` then names and orders the columns, and
+``filterByValue`` keeps the connected agents: those with a status (an agent listed only for
+today's conversations has no status series).
+"""
+
+from dataclasses import dataclass
+
+from grafana_foundation_sdk.builders import common as common_builders
+from grafana_foundation_sdk.builders import table
+from grafana_foundation_sdk.models import common
+from grafana_foundation_sdk.models import dashboard as model
+
+from dashboards.panels import (
+    BLUE,
+    LIVE_CONVERSATIONS_URL,
+    PROMETHEUS,
+    RED,
+    STATUS_COLOURS,
+    TRANSPARENT,
+    by_thresholds,
+    coloured_background,
+    data_link,
+    organize,
+    prop,
+    satisfaction_thresholds,
+    selector,
+    table_target,
+    thresholds,
+    value_mappings,
+)
+
+TITLE = "Agents"
+LABELS = "site, agent_id, agent"
+# The status as a number, so that it merges like the other columns; shown through mappings.
+STATUS_CODES = {
+    1: ("Available", STATUS_COLOURS["available"]),
+    2: ("Busy", STATUS_COLOURS["busy"]),
+    3: ("Unavailable", STATUS_COLOURS["unavailable"]),
+    0: ("Other", BLUE),
+}
+DRILL_DOWN_URL = (
+    LIVE_CONVERSATIONS_URL
+    + "?var-site=${__data.fields.site}&var-agent=${__data.fields.agent_id}&${__url_time_range}"
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One value column: its query's refId, display name, PromQL and field overrides."""
+
+    ref_id: str
+    name: str
+    expr: str
+    properties: tuple[model.DynamicConfigValue, ...] = ()
+
+    @property
+    def field(self) -> str:
+        """The name Grafana gives the value field of this query's table."""
+        return f"Value #{self.ref_id}"
+
+
+def per_agent(expr: str, aggregation: str = "max") -> str:
+    """``expr`` with exactly the labels site, agent_id and agent, so that rows merge."""
+    return f"{aggregation} by ({LABELS}) ({expr})"
+
+
+def status_code() -> str:
+    """The agent's status as 1, 2 or 3 (0 for a status outside the contract)."""
+    codes = " or ".join(
+        "(" + selector("chat_agent_status", f'status="{status}"') + f" * {code})"
+        for code, status in enumerate(STATUS_COLOURS, start=1)
+    )
+    return per_agent(codes)
+
+
+def turnover() -> str:
+    """The agent's turnover, only when all of today's sales are in one currency."""
+    amounts = selector("chat_agent_turnover_today")
+    return (
+        f"{per_agent(amounts, 'sum')} and on (site, agent_id) "
+        f"(count by (site, agent_id) ({amounts}) == 1)"
+    )
+
+
+def _raw(metric: str) -> str:
+    return per_agent(selector(metric))
+
+
+COLUMNS = (
+    Column(
+        "A",
+        "Status",
+        status_code(),
+        (
+            prop("unit", "none"),
+            prop("mappings", value_mappings(STATUS_CODES)),
+            prop("custom.cellOptions", coloured_background()),
+        ),
+    ),
+    Column("B", "Presence", _raw("chat_agent_presence_seconds_today"), (prop("unit", "s"),)),
+    Column("C", "Contacts", _raw("chat_agent_conversations_today")),
+    Column(
+        "D", "AHT", _raw("site_agent:chat_handling_time_seconds:avg_today"), (prop("unit", "s"),)
+    ),
+    Column(
+        "E",
+        "Contacts/H",
+        _raw("site_agent:chat_conversations_per_hour:today"),
+        (prop("decimals", 1),),
+    ),
+    Column("F", "T/O", turnover(), (prop("decimals", 2),)),
+    Column(
+        "G",
+        "Conv. rate",
+        _raw("site_agent:chat_conversion:ratio_today"),
+        (prop("unit", "percentunit"), prop("decimals", 0)),
+    ),
+    Column("H", "Transactions", _raw("chat_agent_transactions_today")),
+    Column(
+        "I",
+        "Satisfaction",
+        _raw("site_agent:chat_satisfaction_score:avg_today"),
+        (
+            prop("unit", "none"),
+            prop("decimals", 2),
+            prop("min", 1),
+            prop("max", 5),
+            prop("thresholds", satisfaction_thresholds().build()),
+            prop("color", by_thresholds().build()),
+            prop("custom.cellOptions", common.TableColorTextCellOptions()),
+        ),
+    ),
+    Column("J", "In progress (this site)", _raw("chat_agent_conversations_active")),
+    Column("K", "All sites", _raw("chat_agent_conversations_active_all_sites")),
+    Column(
+        "L",
+        "Signals",
+        per_agent(selector("chat_agent_signals"), "sum"),
+        (
+            prop("thresholds", thresholds(TRANSPARENT, (1, RED)).build()),
+            prop("color", by_thresholds().build()),
+            prop("custom.cellOptions", coloured_background(apply_to_row=True)),
+        ),
+    ),
+)
+DISPLAYED = ("Site", "Agent", *(column.name for column in COLUMNS))
+
+DESCRIPTION = (
+    "One row per connected agent and site, with today's figures on that site: presence, "
+    "contacts, average handling time (AHT), contacts per hour of presence, turnover (T/O, in "
+    "the site's currency; blank when the agent sold in several currencies), conversion rate, "
+    "transactions and average satisfaction (1 to 5, coloured like the satisfaction panels); "
+    "then conversations in progress on this site and on all sites, and conversations with a "
+    "triggered signal (the row turns red). Click an agent to see its live conversations."
+)
+
+
+def panel() -> table.Panel:
+    agents = (
+        table.Panel()
+        .title(TITLE)
+        .description(DESCRIPTION)
+        .datasource(PROMETHEUS)
+        .unit("short")
+        .span(24)
+        .height(12)
+        .cell_height(common.TableCellHeight.SM)
+        .sort_by([common_builders.TableSortByFieldState().display_name("Signals").desc(True)])
+    )
+    for column in COLUMNS:
+        agents = agents.with_target(table_target(column.ref_id, column.expr))
+    agents = (
+        agents.with_transformation(model.DataTransformerConfig(id_val="merge", options={}))
+        .with_transformation(
+            organize(
+                [("site", "Site"), ("agent", "Agent")]
+                + [(column.field, column.name) for column in COLUMNS],
+                kept=["agent_id"],
+            )
+        )
+        .with_transformation(
+            model.DataTransformerConfig(
+                id_val="filterByValue",
+                options={
+                    "filters": [
+                        {"config": {"id": "isNotNull", "options": {}}, "fieldName": "Status"}
+                    ],
+                    "match": "all",
+                    "type": "include",
+                },
+            )
+        )
+        # Hidden, not excluded: the agent's data link reads it.
+        .override_by_name("agent_id", [prop("custom.hidden", True)])
+        .override_by_name(
+            "Agent",
+            [
+                prop(
+                    "links",
+                    [data_link("Live conversations of ${__data.fields.agent}", DRILL_DOWN_URL)],
+                )
+            ],
+        )
+    )
+    for column in COLUMNS:
+        if column.properties:
+            agents = agents.override_by_name(column.name, list(column.properties))
+    return agents

@@ -1,0 +1,639 @@
+"""The "Chat supervision" dashboard: the supervision page, live, for the selected sites.
+
+Six rows: online agents, satisfaction, objectives, visitors in chat or call, signals and the
+agent table. Averages, rates and ratios come from the project's recording rules
+(alerts/recording.rules.yml), so Prometheus must load them, as a monitoring mixin expects;
+everything else reads the exporter's ``chat_*`` gauges directly. Every query filters on the
+``site`` variable.
+"""
+
+from grafana_foundation_sdk.builders import bargauge, dashboard, stat, table, timeseries
+from grafana_foundation_sdk.builders import common as common_builders
+from grafana_foundation_sdk.cog import builder as cogbuilder
+from grafana_foundation_sdk.models import common
+from grafana_foundation_sdk.models import dashboard as model
+
+from dashboards import agent_table
+from dashboards.panels import (
+    BLUE,
+    GREEN,
+    LIVE_CONVERSATIONS_URL,
+    ORANGE,
+    PROMETHEUS,
+    PROMETHEUS_UID,
+    RED,
+    STATUS_COLOURS,
+    SUPERVISION_UID,
+    by_thresholds,
+    colour_props,
+    dashboard_base,
+    dashboard_link,
+    dashed_overlay,
+    fixed_colour,
+    last_value,
+    legend,
+    one_colour,
+    organize,
+    palette,
+    progress_thresholds,
+    prop,
+    satisfaction_thresholds,
+    selector,
+    table_target,
+    target,
+    thresholds,
+)
+
+TITLE = "Chat supervision"
+SITE_QUERY = "label_values(chat_conversations_today, site)"
+LAST_WEEK = "same time last week"
+
+
+def _stat(title: str, description: str, unit: str, width: int, height: int) -> stat.Panel:
+    """A stat panel showing the value now of each series, coloured by thresholds."""
+    return (
+        stat.Panel()
+        .title(title)
+        .description(description)
+        .datasource(PROMETHEUS)
+        .unit(unit)
+        .span(width)
+        .height(height)
+        .reduce_options(last_value())
+        .graph_mode(common.BigValueGraphMode.NONE)
+        .color_mode(common.BigValueColorMode.VALUE)
+        .text_mode(common.BigValueTextMode.VALUE_AND_NAME)
+        .justify_mode(common.BigValueJustifyMode.AUTO)
+        .orientation(common.VizOrientation.AUTO)
+        .color_scheme(by_thresholds())
+    )
+
+
+def _timeseries(
+    title: str, description: str, unit: str, width: int, height: int
+) -> timeseries.Panel:
+    """A time series panel of the day so far, one line per series, legend below."""
+    return (
+        timeseries.Panel()
+        .title(title)
+        .description(description)
+        .datasource(PROMETHEUS)
+        .unit(unit)
+        .span(width)
+        .height(height)
+        .legend(legend())
+        .tooltip(
+            common_builders.VizTooltipOptions()
+            .mode(common.TooltipDisplayMode.MULTI)
+            .sort(common.SortOrder.DESCENDING)
+        )
+        .line_width(2)
+        .fill_opacity(10)
+        .show_points(common.VisibilityMode.NEVER)
+        .color_scheme(palette())
+    )
+
+
+def _status_overrides(panel: stat.Panel | timeseries.Panel) -> None:
+    """Fixed colours and capitalised names for the documented statuses."""
+    for status, colour in STATUS_COLOURS.items():
+        panel.override_by_name(status, colour_props(colour, status.capitalize()))
+
+
+# 1. Online agents
+
+
+def agents_by_status() -> stat.Panel:
+    panel = (
+        _stat(
+            "Agents by status",
+            "Connected agents assigned to the selected sites, by current status. An agent "
+            "serving a site it is not assigned to is not counted here.",
+            "short",
+            8,
+            7,
+        )
+        .with_target(
+            target(
+                "A", "sum by (status) (" + selector("chat_agents") + ")", "{{status}}", instant=True
+            )
+        )
+        .color_mode(common.BigValueColorMode.BACKGROUND)
+        .color_scheme(palette())
+    )
+    _status_overrides(panel)
+    return panel
+
+
+def agents_through_the_day() -> timeseries.Panel:
+    panel = (
+        _timeseries(
+            "Agents online through the day",
+            "Connected agents of the selected sites through the day, stacked by status; the "
+            "dashed line is the total at the same time last week.",
+            "short",
+            16,
+            7,
+        )
+        .with_target(target("A", "sum by (status) (" + selector("chat_agents") + ")", "{{status}}"))
+        .with_target(
+            target("B", "sum(" + selector("chat_agents") + " offset 1w)", f"All, {LAST_WEEK}")
+        )
+        .stacking(common_builders.StackingConfig().mode(common.StackingMode.NORMAL))
+        .fill_opacity(40)
+        .line_interpolation(common.LineInterpolation.STEP_AFTER)
+        .override_by_query("B", dashed_overlay())
+    )
+    _status_overrides(panel)
+    return panel
+
+
+# 2. Satisfaction
+
+SATISFACTION_BANDS = "Red below 2.5 (poor), orange below 3.5 (average), green from 3.5 (good)."
+
+
+def _satisfaction_stat(title: str, description: str, width: int) -> stat.Panel:
+    return (
+        _stat(title, description, "none", width, 6)
+        .decimals(2)
+        .min(1)
+        .max(5)
+        .thresholds(satisfaction_thresholds())
+    )
+
+
+def average_satisfaction() -> stat.Panel:
+    return _satisfaction_stat(
+        "Average satisfaction",
+        "Average score (1 to 5) of today's ratings of each site's conversations, all criteria "
+        "together. " + SATISFACTION_BANDS,
+        6,
+    ).with_target(
+        target("A", selector("site:chat_satisfaction_score:avg_today"), "{{site}}", instant=True)
+    )
+
+
+def satisfaction_by_criterion() -> stat.Panel:
+    return _satisfaction_stat(
+        "Satisfaction by criterion",
+        "Average score (1 to 5) of today's ratings of each site's conversations for each "
+        "criterion: welcome, response time, quality. " + SATISFACTION_BANDS,
+        12,
+    ).with_target(
+        target(
+            "A",
+            selector("site_criterion:chat_satisfaction_score:avg_today"),
+            "{{site}} · {{criterion}}",
+            instant=True,
+        )
+    )
+
+
+def share_of_good_ratings() -> stat.Panel:
+    return (
+        _stat(
+            "Share of good ratings",
+            "Share of today's ratings of each site's conversations that are good (a score of 4 "
+            "or 5), all criteria together.",
+            "percentunit",
+            6,
+            6,
+        )
+        .decimals(0)
+        .color_scheme(one_colour(BLUE))
+        .with_target(
+            target(
+                "A", selector("site:chat_satisfaction_good:ratio_today"), "{{site}}", instant=True
+            )
+        )
+    )
+
+
+def satisfaction_through_the_day() -> timeseries.Panel:
+    return (
+        _timeseries(
+            "Satisfaction through the day",
+            "Average score (1 to 5) of the day's ratings so far, overall (thick lines) and by "
+            "criterion, per site. The background bands: " + SATISFACTION_BANDS,
+            "none",
+            24,
+            8,
+        )
+        .with_target(
+            target("A", selector("site:chat_satisfaction_score:avg_today"), "{{site}} · overall")
+        )
+        .with_target(
+            target(
+                "B",
+                selector("site_criterion:chat_satisfaction_score:avg_today"),
+                "{{site}} · {{criterion}}",
+            )
+        )
+        .decimals(2)
+        .min(1)
+        .max(5)
+        .thresholds(satisfaction_thresholds())
+        .thresholds_style(
+            common_builders.GraphThresholdsStyleConfig().mode(
+                common.GraphThresholdsStyleMode.LINE_AND_AREA
+            )
+        )
+        .fill_opacity(0)
+        .override_by_query("A", [prop("custom.lineWidth", 4)])
+    )
+
+
+# 3. Objectives
+
+OBJECTIVE_COLOURS = (
+    "Red below 50 %, orange below 100 %, green when reached. For handling time, where lower "
+    "is better, progress is inverted: target / value."
+)
+
+
+def _objectives(title: str, description: str, matcher: str, legend_format: str) -> bargauge.Panel:
+    return (
+        bargauge.Panel()
+        .title(title)
+        .description(description + " " + OBJECTIVE_COLOURS)
+        .datasource(PROMETHEUS)
+        .unit("percentunit")
+        .decimals(0)
+        .min(0)
+        .max(1)
+        .span(12)
+        .height(8)
+        .thresholds(progress_thresholds())
+        .color_scheme(by_thresholds())
+        .reduce_options(last_value())
+        .orientation(common.VizOrientation.HORIZONTAL)
+        .display_mode(common.BarGaugeDisplayMode.BASIC)
+        .value_mode(common.BarGaugeValueMode.COLOR)
+        .show_unfilled(True)
+        .with_target(
+            target(
+                "A",
+                selector("objective:chat_objective_progress:ratio", matcher),
+                legend_format,
+                instant=True,
+            )
+        )
+    )
+
+
+def site_objectives() -> bargauge.Panel:
+    return _objectives(
+        "Site objectives",
+        "Progress of each site objective today: the site's value divided by the target.",
+        'agent=""',
+        "{{site}} · {{objective}}",
+    )
+
+
+def agent_objectives() -> bargauge.Panel:
+    return _objectives(
+        "Agent objectives",
+        "Progress of each agent objective today on each site: the agent's value divided by the "
+        "target.",
+        'agent!=""',
+        "{{agent}} ({{site}}) · {{objective}}",
+    )
+
+
+# 4. Visitors in chat or call
+
+
+def in_progress() -> stat.Panel:
+    return (
+        _stat(
+            "In progress",
+            "Conversations in progress with an agent or a bot on the selected sites, by channel.",
+            "short",
+            5,
+            5,
+        )
+        .color_scheme(one_colour(BLUE))
+        .with_target(
+            target(
+                "A",
+                "sum by (channel) (" + selector("chat_conversations_active") + ")",
+                "{{channel}}",
+                instant=True,
+            )
+        )
+    )
+
+
+def waiting() -> stat.Panel:
+    return (
+        _stat(
+            "Waiting",
+            "Visitors waiting in the queue of the selected sites (no agent yet), by channel.",
+            "short",
+            5,
+            5,
+        )
+        .thresholds(thresholds(GREEN, (1, ORANGE)))
+        .with_target(
+            target(
+                "A",
+                "sum by (channel) (" + selector("chat_conversations_waiting") + ")",
+                "{{channel}}",
+                instant=True,
+            )
+        )
+    )
+
+
+def oldest_waiting() -> stat.Panel:
+    return (
+        _stat(
+            "Oldest waiting",
+            "How long the longest-waiting visitor in the queue of the selected sites has waited. "
+            "Orange from 1 min, red from 5 min: fixed bands, since each site has its own "
+            "response threshold.",
+            "s",
+            4,
+            5,
+        )
+        .thresholds(thresholds(GREEN, (60, ORANGE), (300, RED)))
+        .with_target(
+            target(
+                "A", "max(" + selector("chat_oldest_waiting_seconds") + ")", "Oldest", instant=True
+            )
+        )
+    )
+
+
+def with_a_signal() -> stat.Panel:
+    return (
+        _stat(
+            "With a signal",
+            "Conversations in progress on the selected sites whose signal is triggered: handled "
+            "for too long, or a visitor waiting too long for a reply. Red from 1.",
+            "short",
+            5,
+            5,
+        )
+        .color_mode(common.BigValueColorMode.BACKGROUND)
+        .thresholds(thresholds(GREEN, (1, RED)))
+        .with_target(
+            target(
+                "A",
+                "sum by (signal) (" + selector("chat_conversations_signaled") + ")",
+                "{{signal}}",
+                instant=True,
+            )
+        )
+    )
+
+
+def free_slots_and_capacity() -> stat.Panel:
+    return (
+        _stat(
+            "Free slots / capacity",
+            "Free conversation slots of the available agents and bots of the selected sites, "
+            "next to their total capacity. Free slots turn red at 0.",
+            "short",
+            5,
+            5,
+        )
+        .thresholds(thresholds(RED, (1, GREEN)))
+        .with_target(
+            target(
+                "A", "sum(" + selector("site:chat_slots_available:sum") + ")", "Free", instant=True
+            )
+        )
+        .with_target(
+            target("B", "sum(" + selector("site:chat_slots:sum") + ")", "Capacity", instant=True)
+        )
+        .override_by_query("B", [prop("color", fixed_colour(BLUE))])
+    )
+
+
+def conversations_through_the_day() -> timeseries.Panel:
+    def by_channel(metric: str, offset: str = "") -> str:
+        return "sum by (channel) (" + selector(metric) + offset + ")"
+
+    return (
+        _timeseries(
+            "Conversations through the day",
+            "Conversations in progress and visitors waiting on the selected sites, by channel; "
+            "the dashed lines are the same figures at the same time last week.",
+            "short",
+            12,
+            8,
+        )
+        .with_target(
+            target("A", by_channel("chat_conversations_active"), "In progress · {{channel}}")
+        )
+        .with_target(target("B", by_channel("chat_conversations_waiting"), "Waiting · {{channel}}"))
+        .with_target(
+            target(
+                "C",
+                by_channel("chat_conversations_active", " offset 1w"),
+                f"In progress · {{{{channel}}}}, {LAST_WEEK}",
+            )
+        )
+        .with_target(
+            target(
+                "D",
+                by_channel("chat_conversations_waiting", " offset 1w"),
+                f"Waiting · {{{{channel}}}}, {LAST_WEEK}",
+            )
+        )
+        .line_interpolation(common.LineInterpolation.STEP_AFTER)
+        .override_by_query("C", dashed_overlay())
+        .override_by_query("D", dashed_overlay())
+    )
+
+
+def free_slots_and_forecast() -> timeseries.Panel:
+    free = selector("site:chat_slots_available:sum")
+    return (
+        _timeseries(
+            "Free slots and forecast",
+            "Free slots and capacity of the selected sites through the day. The dashed line is, "
+            "at each moment, the free slots forecast 30 minutes later from the trend of the last "
+            "30 minutes: below 0, slots run out.",
+            "short",
+            12,
+            8,
+        )
+        .with_target(target("A", "sum(" + free + ")", "Free slots"))
+        .with_target(target("B", "sum(" + selector("site:chat_slots:sum") + ")", "Capacity"))
+        .with_target(target("C", f"sum(predict_linear({free}[30m], 1800))", "Forecast in 30 min"))
+        .line_interpolation(common.LineInterpolation.STEP_AFTER)
+        .override_by_query("A", [prop("color", fixed_colour(GREEN))])
+        .override_by_query("B", [prop("color", fixed_colour(BLUE)), prop("custom.fillOpacity", 0)])
+        .override_by_query("C", dashed_overlay(ORANGE))
+    )
+
+
+# 5. Signals
+
+SIGNALS = (
+    "handling_duration: a conversation handled for longer than the site's threshold; "
+    "response_time: a visitor waiting longer than the site's threshold for a reply."
+)
+
+
+def signals_now() -> stat.Panel:
+    return (
+        _stat(
+            "Signals now",
+            "Conversations in progress whose signal is triggered, per site and signal. " + SIGNALS,
+            "short",
+            6,
+            8,
+        )
+        .color_mode(common.BigValueColorMode.BACKGROUND)
+        .thresholds(thresholds(GREEN, (1, RED)))
+        .with_target(
+            target(
+                "A",
+                "sum by (site, signal) (" + selector("chat_conversations_signaled") + ")",
+                "{{site}} · {{signal}}",
+                instant=True,
+            )
+        )
+    )
+
+
+def signals_through_the_day() -> timeseries.Panel:
+    return (
+        _timeseries(
+            "Signals through the day",
+            "Conversations in progress with a triggered signal through the day, per site and "
+            "signal. " + SIGNALS,
+            "short",
+            12,
+            8,
+        )
+        .with_target(
+            target(
+                "A",
+                "sum by (site, signal) (" + selector("chat_conversations_signaled") + ")",
+                "{{site}} · {{signal}}",
+            )
+        )
+        .line_interpolation(common.LineInterpolation.STEP_AFTER)
+    )
+
+
+def signal_thresholds() -> table.Panel:
+    return (
+        table.Panel()
+        .title("Signal thresholds")
+        .description(
+            "The threshold beyond which each site's conversations trigger each signal: the "
+            "site's own setting, or the exporter's default."
+        )
+        .datasource(PROMETHEUS)
+        .unit("s")
+        .span(6)
+        .height(8)
+        .with_target(
+            table_target(
+                "A", "max by (site, signal) (" + selector("chat_signal_threshold_seconds") + ")"
+            )
+        )
+        .with_transformation(
+            # A single query's value field is "Value" in current Grafana, "Value #A" in
+            # versions that count series rather than queries: both are renamed.
+            organize(
+                [
+                    ("site", "Site"),
+                    ("signal", "Signal"),
+                    ("Value", "Threshold"),
+                    ("Value #A", "Threshold"),
+                ]
+            )
+        )
+    )
+
+
+# The dashboard
+
+
+def datasource_variable() -> dashboard.DatasourceVariable:
+    return (
+        dashboard.DatasourceVariable("datasource")
+        .label("Data source")
+        .type("prometheus")
+        .current(model.VariableOption(text="Prometheus", value=PROMETHEUS_UID))
+    )
+
+
+def site_variable() -> dashboard.QueryVariable:
+    return (
+        dashboard.QueryVariable("site")
+        .label("Site")
+        .description("The sites whose figures are shown.")
+        .datasource(PROMETHEUS)
+        .query(SITE_QUERY)
+        .definition(SITE_QUERY)
+        .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(model.VariableSort.ALPHABETICAL_CASE_INSENSITIVE_ASC)
+        .multi(True)
+        .include_all(True)
+        .all_value(".+")
+        .current(model.VariableOption(text=["All"], value=["$__all"]))
+    )
+
+
+def rows() -> list[tuple[str, list[cogbuilder.Builder[model.Panel]]]]:
+    """The rows in order, each with its panels (laid out left to right, 24 columns wide)."""
+    return [
+        ("Online agents", [agents_by_status(), agents_through_the_day()]),
+        (
+            "Satisfaction",
+            [
+                average_satisfaction(),
+                satisfaction_by_criterion(),
+                share_of_good_ratings(),
+                satisfaction_through_the_day(),
+            ],
+        ),
+        ("Objectives", [site_objectives(), agent_objectives()]),
+        (
+            "Visitors in chat or call",
+            [
+                in_progress(),
+                waiting(),
+                oldest_waiting(),
+                with_a_signal(),
+                free_slots_and_capacity(),
+                conversations_through_the_day(),
+                free_slots_and_forecast(),
+            ],
+        ),
+        ("Signals", [signals_now(), signals_through_the_day(), signal_thresholds()]),
+        ("Agents", [agent_table.panel()]),
+    ]
+
+
+def build() -> dashboard.Dashboard:
+    board = (
+        dashboard_base(
+            SUPERVISION_UID,
+            TITLE,
+            "Live supervision of the chat and call sites: agents, satisfaction, objectives, "
+            "visitors, signals and the agent table.",
+        )
+        .link(
+            dashboard_link(
+                "Live conversations",
+                LIVE_CONVERSATIONS_URL,
+                "The conversations in progress, with their duration, wait and signals.",
+            )
+        )
+        .with_variable(datasource_variable())
+        .with_variable(site_variable())
+    )
+    for title, panels in rows():
+        board = board.with_row(dashboard.Row(title))
+        for panel in panels:
+            board = board.with_panel(panel)
+    return board

@@ -1,0 +1,822 @@
+"""The dashboards and Grafana's provisioning, proven by their structure (no Grafana runs here).
+
+The committed JSON is what the generator writes; it is classic dashboard JSON that the SDK
+reads back without losing a key; the rules of grafana/dashboard-linter hold (reimplemented
+here, the linter being a Go binary); every PromQL expression parses (promtool) and filters on
+the selected sites; the agent table is wired as Grafana's transformations need; every uid a
+dashboard names is provisioned; and the drill-down's SQL returns the right rows from a real
+PostgreSQL server.
+"""
+
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.cog.plugins import register_default_plugins
+from grafana_foundation_sdk.models.dashboard import Dashboard
+from sqlalchemy import text
+
+from dashboards import JSON_DIRECTORY, agent_table, generate, live_conversations, stale
+from dashboards.__main__ import main
+from exporter.collector import AGENT_METRICS, HEALTH_METRICS, OBJECTIVE_METRICS, SITE_METRICS
+from exporter.database import create_engine, read_only
+from tests.builder import Scenario, reset_schema
+from tests.conftest import server_url
+
+ROOT = Path(__file__).resolve().parent.parent
+PROVISIONING = ROOT / "provisioning"
+RECORDING_RULES = ROOT / "alerts" / "recording.rules.yml"
+PROMETHEUS_CONFIG = ROOT / "alerts" / "prometheus.yml"
+
+Json = dict[str, Any]
+
+
+def _load(name: str) -> Json:
+    board: Json = json.loads((JSON_DIRECTORY / name).read_text(encoding="utf-8"))
+    return board
+
+
+BOARDS = {path.name: _load(path.name) for path in sorted(JSON_DIRECTORY.glob("*.json"))}
+SUPERVISION = BOARDS["supervision.json"]
+LIVE = BOARDS["live-conversations.json"]
+PROMETHEUS_REF = {"type": "prometheus", "uid": "${datasource}"}
+DATABASE_REF = {"type": "grafana-postgresql-datasource", "uid": "chat-database"}
+
+# The supervision page: its rows in order, and the panels under each.
+ROWS = {
+    "Online agents": ["Agents by status", "Agents online through the day"],
+    "Satisfaction": [
+        "Average satisfaction",
+        "Satisfaction by criterion",
+        "Share of good ratings",
+        "Satisfaction through the day",
+    ],
+    "Objectives": ["Site objectives", "Agent objectives"],
+    "Visitors in chat or call": [
+        "In progress",
+        "Waiting",
+        "Oldest waiting",
+        "With a signal",
+        "Free slots / capacity",
+        "Conversations through the day",
+        "Free slots and forecast",
+    ],
+    "Signals": ["Signals now", "Signals through the day", "Signal thresholds"],
+    "Agents": ["Agents"],
+}
+AGENT_COLUMNS = [
+    "Site",
+    "Agent",
+    "Status",
+    "Presence",
+    "Contacts",
+    "AHT",
+    "Contacts/H",
+    "T/O",
+    "Conv. rate",
+    "Transactions",
+    "Satisfaction",
+    "In progress (this site)",
+    "All sites",
+    "Signals",
+]
+SATISFACTION_STEPS = [
+    {"color": "red", "value": None},
+    {"color": "orange", "value": 2.5},
+    {"color": "green", "value": 3.5},
+]
+
+
+def _panels(board: Json) -> list[Json]:
+    """The panels that show data (rows excluded)."""
+    return [panel for panel in board["panels"] if panel["type"] != "row"]
+
+
+def _panel(board: Json, title: str) -> Json:
+    (found,) = [panel for panel in _panels(board) if panel["title"] == title]
+    return found
+
+
+def _prometheus_targets(board: Json) -> Iterator[Json]:
+    for panel in _panels(board):
+        for query in panel["targets"]:
+            if query["datasource"]["type"] == "prometheus":
+                yield query
+
+
+def _overrides(panel: Json, name: str) -> dict[str, Any]:
+    """The override properties of the field ``name``, by property id."""
+    return {
+        prop["id"]: prop.get("value")
+        for override in panel["fieldConfig"]["overrides"]
+        if override["matcher"] == {"id": "byName", "options": name}
+        for prop in override["properties"]
+    }
+
+
+def _walk(value: object) -> Iterator[tuple[str, object]]:
+    """Every (key, value) pair of a JSON document, at any depth."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key, item
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
+
+
+def _key_paths(value: object, path: str = "") -> set[str]:
+    """The path of every key of a JSON document (list items by index)."""
+    if isinstance(value, dict):
+        return {f"{path}.{key}" for key in value} | {
+            deeper for key, item in value.items() for deeper in _key_paths(item, f"{path}.{key}")
+        }
+    if isinstance(value, list):
+        return {
+            deeper for i, item in enumerate(value) for deeper in _key_paths(item, f"{path}[{i}]")
+        }
+    return set()
+
+
+# The generator
+
+
+def test_the_committed_json_is_what_the_generator_writes() -> None:
+    generated = generate()
+    assert sorted(generated) == sorted(JSON_DIRECTORY.glob("*.json"))
+    assert stale(generated) == [], "run: python -m dashboards"
+    assert main(["--check"]) == 0
+    for content in generated.values():
+        assert content.endswith("}\n")
+        assert (
+            json.dumps(json.loads(content), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+            == content
+        )
+
+
+def test_check_names_stale_and_missing_files(tmp_path: Path) -> None:
+    current, changed, missing = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
+    current.write_text("{}\n")
+    changed.write_text("{}\n")
+    assert stale({current: "{}\n", changed: '{"x": 1}\n', missing: "{}\n"}) == [changed, missing]
+
+
+# Classic JSON, as Grafana's file provisioning loads it
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_classic_dashboard_json(name: str) -> None:
+    board = BOARDS[name]
+    assert isinstance(board["schemaVersion"], int)
+    assert board["schemaVersion"] in (41, 42)
+    assert isinstance(board["panels"], list)
+    assert isinstance(board["templating"]["list"], list)
+    assert not {"elements", "layout", "apiVersion", "kind", "spec", "id"} & set(board)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,40}", board["uid"])
+    assert board["title"]
+    assert board["tags"] == ["chat"]
+    assert board["editable"] is False
+    assert board["refresh"] == "30s"
+    assert "30s" in board["timepicker"]["refresh_intervals"]
+    assert board["time"] == {"from": "now/d", "to": "now"}
+    assert board["timezone"] == "browser"
+    titles = [panel["title"] for panel in _panels(board)]
+    assert len(titles) == len(set(titles))
+    ids = [panel["id"] for panel in board["panels"]]
+    assert ids == list(range(1, len(ids) + 1))
+
+
+def test_dashboard_uids_and_titles_are_unique() -> None:
+    assert len({board["uid"] for board in BOARDS.values()}) == len(BOARDS)
+    assert len({board["title"] for board in BOARDS.values()}) == len(BOARDS)
+    assert SUPERVISION["uid"] == "chat-supervision"
+    assert SUPERVISION["title"] == "Chat supervision"
+    assert LIVE["uid"] == "chat-live-conversations"
+    assert LIVE["title"] == "Live conversations"
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_the_sdk_reads_every_key_back(name: str) -> None:
+    """The SDK drops keys it does not know: a misspelt option would disappear here."""
+    register_default_plugins()
+    board = BOARDS[name]
+    again = json.loads(JSONEncoder().encode(Dashboard.from_json(board)))
+    assert _key_paths(board) - _key_paths(again) == set()
+    assert again == board
+
+
+# dashboard-linter's rules
+
+
+def test_the_datasource_variable() -> None:
+    (variable,) = [v for v in SUPERVISION["templating"]["list"] if v["type"] == "datasource"]
+    assert variable["name"] == "datasource"
+    assert variable["label"] == "Data source"
+    assert variable["query"] == "prometheus"
+    assert variable["current"]["value"] == "chat-prometheus"
+
+
+def test_the_site_variable() -> None:
+    (variable,) = [v for v in SUPERVISION["templating"]["list"] if v["name"] == "site"]
+    assert variable["type"] == "query"
+    assert variable["datasource"] == PROMETHEUS_REF
+    assert re.fullmatch(r"label_values\(\w+, site\)", variable["query"])
+    assert variable["refresh"] == 2
+    assert variable["multi"] is True
+    assert variable["includeAll"] is True
+    assert variable["allValue"] == ".+"
+
+
+@pytest.mark.parametrize("panel", _panels(SUPERVISION), ids=lambda panel: panel["title"])
+def test_every_supervision_panel(panel: Json) -> None:
+    assert panel["title"]
+    assert panel["description"].endswith(".")
+    assert panel["datasource"] == PROMETHEUS_REF
+    assert panel["targets"]
+    defaults = panel["fieldConfig"]["defaults"] if "fieldConfig" in panel else {}
+    assert defaults.get("unit") or defaults.get("mappings"), "a unit, or value mappings"
+    refs = [query["refId"] for query in panel["targets"]]
+    assert len(refs) == len(set(refs))
+    for query in panel["targets"]:
+        assert query["datasource"] == PROMETHEUS_REF
+        assert query["expr"]
+        assert query["instant"] != query["range"]
+
+
+@pytest.mark.parametrize("panel", _panels(LIVE), ids=lambda panel: panel["title"])
+def test_every_drill_down_panel(panel: Json) -> None:
+    assert panel["title"]
+    assert panel["description"].endswith(".")
+    assert panel["datasource"] == DATABASE_REF
+    assert panel["fieldConfig"]["defaults"]["unit"]
+    (query,) = panel["targets"]
+    assert query == {
+        "datasource": DATABASE_REF,
+        "editorMode": "code",
+        "format": "table",
+        "rawQuery": True,
+        "rawSql": live_conversations.CONVERSATIONS_SQL,
+        "refId": "A",
+    }
+
+
+# PromQL: parsed by promtool, checked selector by selector
+
+# Grafana's variables, replaced as dashboard-linter does before it parses an expression.
+SUBSTITUTES = {"site": ".+", "__range": "1d", "__rate_interval": "1m", "__interval": "15s"}
+VARIABLE = re.compile(r"\$\{?(\w+)\}?")
+
+
+def _substituted(expr: str) -> str:
+    def value(match: re.Match[str]) -> str:
+        assert match.group(1) in SUBSTITUTES, f"unknown variable in {expr}"
+        return SUBSTITUTES[match.group(1)]
+
+    return VARIABLE.sub(value, expr)
+
+
+def _expressions() -> list[str]:
+    """Every PromQL expression of the dashboards, with the site variable's metric selector."""
+    (site,) = [v for v in SUPERVISION["templating"]["list"] if v["name"] == "site"]
+    label_values = re.fullmatch(r"label_values\((.+), site\)", site["query"])
+    assert label_values is not None
+    return [label_values.group(1)] + [
+        query["expr"] for board in BOARDS.values() for query in _prometheus_targets(board)
+    ]
+
+
+TOKEN = re.compile(
+    r"""(?P<string>"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|`[^`]*`)
+      | (?P<range>\[[^\]]*\])
+      | (?P<number>\d+(?:\.\d+)?(?:ms|[smhdwy])*)
+      | (?P<name>[A-Za-z_:][A-Za-z0-9_:]*)
+      | (?P<symbol>=~|!~|!=|==|>=|<=|[-+*/%^<>=,(){}@])
+      | (?P<space>\s+)""",
+    re.VERBOSE,
+)
+AGGREGATIONS = {
+    "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk",
+    "topk", "quantile",
+}  # fmt: skip
+LABEL_LISTS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
+KEYWORDS = {"and", "or", "unless", "offset", "bool", "atan2"}
+
+
+def _tokens(expr: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    while position < len(expr):
+        match = TOKEN.match(expr, position)
+        assert match is not None, f"cannot read {expr[position:]!r}"
+        assert match.lastgroup is not None
+        if match.lastgroup != "space":
+            tokens.append((match.lastgroup, match.group()))
+        position = match.end()
+    return tokens
+
+
+def selectors(expr: str) -> list[tuple[str, set[tuple[str, str, str]]]]:
+    """The vector selectors of a PromQL expression: metric name and (label, op, value) matchers.
+
+    A small tokenizer rather than a regular expression over the text: strings are read as
+    strings, so a "site" inside another matcher's value cannot pass for a site matcher, and
+    names in by/without/on/ignoring/group_* lists, functions and aggregations are skipped.
+    """
+    tokens = [*_tokens(expr), ("end", "")]
+    found: list[tuple[str, set[tuple[str, str, str]]]] = []
+    index = 0
+    while index < len(tokens) - 1:
+        kind, word = tokens[index]
+        following = tokens[index + 1][1]
+        if kind == "name" and word in LABEL_LISTS:
+            if following == "(":
+                index = next(i for i in range(index, len(tokens)) if tokens[i][1] == ")")
+        elif (
+            kind == "name"
+            and word not in KEYWORDS
+            and following != "("
+            and not (word in AGGREGATIONS and following in LABEL_LISTS)
+        ):
+            matchers: set[tuple[str, str, str]] = set()
+            if following == "{":
+                index += 2
+                while tokens[index][1] != "}":
+                    (_, label), (_, op), (kind_, value) = tokens[index : index + 3]
+                    assert kind_ == "string", f"bad matcher in {expr}"
+                    matchers.add((label, op, value[1:-1]))
+                    index += 4 if tokens[index + 3][1] == "," else 3
+            found.append((word, matchers))
+        elif word == "{":
+            raise AssertionError(f"a selector without a metric name in {expr}")
+        index += 1
+    return found
+
+
+def test_the_selector_reader() -> None:
+    assert selectors('sum by (site) (a{site=~"$site"}) / on (site) group_left b offset 1w') == [
+        ("a", {("site", "=~", "$site")}),
+        ("b", set()),
+    ]
+    assert selectors('max(x{agent="site=~\\"$site\\"", site!="y"}[5m])') == [
+        ("x", {("agent", "=", 'site=~\\"$site\\"'), ("site", "!=", "y")})
+    ]
+    assert selectors("count by (a) (b) and sum without (c) (rate(d[1m]))") == [
+        ("b", set()),
+        ("d", set()),
+    ]
+
+
+def test_every_expression_parses(tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (Debian package prometheus)")
+    rules = [
+        {"record": f"dashboard:query_{number}", "expr": _substituted(expr)}
+        for number, expr in enumerate(_expressions())
+    ]
+    path = tmp_path / "queries.rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
+    result = subprocess.run(
+        [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_selector_filters_on_the_selected_sites() -> None:
+    queries = [query["expr"] for board in BOARDS.values() for query in _prometheus_targets(board)]
+    assert queries
+    for expr in queries:
+        found = selectors(expr)
+        assert found, expr
+        for metric, matchers in found:
+            assert ("site", "=~", "$site") in matchers, f"{metric} in {expr}"
+
+
+def _published() -> set[str]:
+    specs = [spec for spec, _ in (*SITE_METRICS, *AGENT_METRICS, *OBJECTIVE_METRICS)]
+    return {spec.name for spec in [*specs, *HEALTH_METRICS]}
+
+
+def _recorded() -> set[str]:
+    rules = yaml.safe_load(RECORDING_RULES.read_text())
+    return {rule["record"] for group in rules["groups"] for rule in group["rules"]}
+
+
+def test_every_metric_is_published_or_recorded() -> None:
+    known = _published() | _recorded()
+    used = {metric for expr in _expressions() for metric, _ in selectors(expr)}
+    assert used - known == set()
+
+
+def test_rates_use_the_rate_interval() -> None:
+    for expr in _expressions():
+        for match in re.finditer(r"\b(?:rate|irate|increase)\s*\(", expr):
+            assert "[$__rate_interval]" in expr[match.end() :], expr
+
+
+def test_the_agent_status_and_turnover_columns(tmp_path: Path) -> None:
+    """The two agent-table columns that are more than a lookup, on hand-written series."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (Debian package prometheus)")
+    ann, bob, eve = (
+        f'site="s",agent_id="{i}",agent="{name}"'
+        for i, name in ((1, "Ann"), (2, "Bob"), (3, "Eve"))
+    )
+    series = {
+        f'chat_agent_status{{{ann},status="available"}}': 0,
+        f'chat_agent_status{{{ann},status="busy"}}': 1,
+        f'chat_agent_status{{{ann},status="unavailable"}}': 0,
+        f'chat_agent_status{{{bob},status="available"}}': 0,
+        f'chat_agent_status{{{bob},status="busy"}}': 0,
+        f'chat_agent_status{{{bob},status="unavailable"}}': 0,
+        f'chat_agent_status{{{bob},status="away"}}': 1,
+        'chat_agent_status{site="t",agent_id="1",agent="Ann",status="unavailable"}': 1,
+        f'chat_agent_turnover_today{{{ann},currency="EUR"}}': 120.5,
+        f'chat_agent_turnover_today{{{bob},currency="EUR"}}': 10,
+        f'chat_agent_turnover_today{{{bob},currency="USD"}}': 20,
+        f'chat_agent_turnover_today{{{eve},currency="USD"}}': 0,
+    }
+    expected: dict[str, list[tuple[str, float]]] = {
+        "A": [(ann, 2), (bob, 0), ('site="t",agent_id="1",agent="Ann"', 3)],
+        "F": [(ann, 120.5), (eve, 0)],
+    }
+    columns = {column.ref_id: column.expr for column in agent_table.COLUMNS}
+    tests = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": s, "values": str(v)} for s, v in series.items()],
+                "promql_expr_test": [
+                    {
+                        "expr": _substituted(columns[ref_id]),
+                        "eval_time": "0m",
+                        "exp_samples": [
+                            {"labels": f"{{{labels}}}", "value": v} for labels, v in samples
+                        ],
+                    }
+                    for ref_id, samples in expected.items()
+                ],
+            }
+        ],
+    }
+    (tmp_path / "tests.yml").write_text(json.dumps(tests))
+    result = subprocess.run(
+        [promtool, "test", "rules", str(tmp_path / "tests.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# The grid
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_panels_fit_the_grid_without_overlapping(name: str) -> None:
+    boxes = []
+    for panel in BOARDS[name]["panels"]:
+        grid = panel["gridPos"]
+        assert 0 < grid["w"] <= 24, panel["title"]
+        assert grid["h"] > 0, panel["title"]
+        assert 0 <= grid["x"] <= 24 - grid["w"], panel["title"]
+        assert grid["y"] >= 0, panel["title"]
+        if panel["type"] == "row":
+            assert (grid["x"], grid["w"], grid["h"]) == (0, 24, 1)
+            assert panel["collapsed"] is False
+            assert panel["panels"] == []
+        boxes.append(
+            (panel["title"], grid["x"], grid["y"], grid["x"] + grid["w"], grid["y"] + grid["h"])
+        )
+    for index, (title, left, top, right, bottom) in enumerate(boxes):
+        for other, left2, top2, right2, bottom2 in boxes[index + 1 :]:
+            apart = right <= left2 or right2 <= left or bottom <= top2 or bottom2 <= top
+            assert apart, f"{title} overlaps {other}"
+
+
+def test_the_rows_in_order_with_their_panels() -> None:
+    rows: dict[str, list[str]] = {}
+    ordered = sorted(SUPERVISION["panels"], key=lambda p: (p["gridPos"]["y"], p["gridPos"]["x"]))
+    assert ordered[0]["type"] == "row"
+    for panel in ordered:
+        if panel["type"] == "row":
+            current = rows.setdefault(panel["title"], [])
+        else:
+            current.append(panel["title"])
+    assert rows == ROWS
+    assert list(rows) == list(ROWS)
+
+
+# The agent table
+
+AGENTS = _panel(SUPERVISION, "Agents")
+
+
+def test_agent_table_queries_are_instant_tables_with_the_same_labels() -> None:
+    assert AGENTS["type"] == "table"
+    for query in AGENTS["targets"]:
+        assert (query["format"], query["instant"], query["range"]) == ("table", True, False)
+        assert re.match(r"(max|sum) by \(site, agent_id, agent\) \(", query["expr"])
+
+
+def test_agent_table_transformations() -> None:
+    merge, organize, filter_by_value = AGENTS["transformations"]
+    assert [merge["id"], organize["id"], filter_by_value["id"]] == [
+        "merge",
+        "organize",
+        "filterByValue",
+    ]
+    options = organize["options"]
+    assert options["excludeByName"] == {"Time": True}
+    order = sorted(options["indexByName"], key=options["indexByName"].__getitem__)
+    assert [options["renameByName"].get(field, field) for field in order] == [
+        *AGENT_COLUMNS,
+        "agent_id",
+    ]
+    refs = {query["refId"] for query in AGENTS["targets"]}
+    values = {
+        field[len("Value #") :] for field in options["renameByName"] if field.startswith("Value #")
+    }
+    assert values == refs
+    assert filter_by_value["options"] == {
+        "filters": [{"config": {"id": "isNotNull", "options": {}}, "fieldName": "Status"}],
+        "match": "all",
+        "type": "include",
+    }
+
+
+def test_agent_table_cells() -> None:
+    status = _overrides(AGENTS, "Status")
+    (mapping,) = status["mappings"]
+    assert mapping["type"] == "value"
+    assert {value: (o["text"], o.get("color")) for value, o in mapping["options"].items()} == {
+        "1": ("Available", "green"),
+        "2": ("Busy", "orange"),
+        "3": ("Unavailable", "red"),
+        "0": ("Other", "blue"),
+    }
+    assert status["custom.cellOptions"]["type"] == "color-background"
+    signals = _overrides(AGENTS, "Signals")
+    assert signals["custom.cellOptions"] == {
+        "applyToRow": True,
+        "mode": "basic",
+        "type": "color-background",
+    }
+    assert signals["thresholds"]["steps"] == [
+        {"color": "transparent", "value": None},
+        {"color": "red", "value": 1},
+    ]
+    assert signals["color"] == {"mode": "thresholds"}
+    satisfaction = _overrides(AGENTS, "Satisfaction")
+    assert satisfaction["thresholds"]["steps"] == SATISFACTION_STEPS
+    assert _overrides(AGENTS, "Conv. rate")["unit"] == "percentunit"
+    assert _overrides(AGENTS, "AHT")["unit"] == "s"
+    assert _overrides(AGENTS, "Presence")["unit"] == "s"
+    assert _overrides(AGENTS, "agent_id") == {"custom.hidden": True}
+
+
+def test_the_agent_links_to_its_live_conversations() -> None:
+    (link,) = _overrides(AGENTS, "Agent")["links"]
+    assert link["url"] == (
+        "/d/chat-live-conversations/live-conversations?var-site=${__data.fields.site}"
+        "&var-agent=${__data.fields.agent_id}&${__url_time_range}"
+    )
+    # The drill-down's variables take exactly these values: site names and agent ids.
+    variables = {v["name"]: v for v in LIVE["templating"]["list"]}
+    assert "name FROM sites" in variables["site"]["query"]
+    assert "CAST(id AS text) AS __value" in variables["agent"]["query"]
+
+
+def test_satisfaction_panels_share_the_colour_bands() -> None:
+    for title in (
+        "Average satisfaction",
+        "Satisfaction by criterion",
+        "Satisfaction through the day",
+    ):
+        defaults = _panel(SUPERVISION, title)["fieldConfig"]["defaults"]
+        assert defaults["thresholds"]["steps"] == SATISFACTION_STEPS
+        assert (defaults["min"], defaults["max"], defaults["unit"]) == (1, 5, "none")
+
+
+def test_objectives_are_progress_bars() -> None:
+    for title in ("Site objectives", "Agent objectives"):
+        panel = _panel(SUPERVISION, title)
+        defaults = panel["fieldConfig"]["defaults"]
+        assert (defaults["unit"], defaults["min"], defaults["max"]) == ("percentunit", 0, 1)
+        assert [step["color"] for step in defaults["thresholds"]["steps"]] == [
+            "red",
+            "orange",
+            "green",
+        ]
+        assert "inverted" in panel["description"]
+
+
+# Across files: provisioning, dashboards, compose
+
+
+def _datasources() -> dict[str, Json]:
+    provisioned = yaml.safe_load((PROVISIONING / "datasources" / "chat.yaml").read_text())
+    assert provisioned["apiVersion"] == 1
+    assert provisioned["prune"] is True
+    return {source["uid"]: source for source in provisioned["datasources"]}
+
+
+def test_the_provisioned_datasources() -> None:
+    sources = _datasources()
+    assert set(sources) == {"chat-prometheus", "chat-alertmanager", "chat-database"}
+    assert all(source["editable"] is False for source in sources.values())
+    prometheus = sources["chat-prometheus"]
+    assert (prometheus["type"], prometheus["url"]) == ("prometheus", "http://prometheus:9090")
+    scrape_interval = yaml.safe_load(PROMETHEUS_CONFIG.read_text())["global"]["scrape_interval"]
+    assert prometheus["jsonData"]["timeInterval"] == scrape_interval
+    assert prometheus["jsonData"]["alertmanagerUid"] in sources
+    alertmanager = sources["chat-alertmanager"]
+    assert (alertmanager["type"], alertmanager["url"]) == (
+        "alertmanager",
+        "http://alertmanager:9093",
+    )
+    database = sources["chat-database"]
+    assert database["type"] == "grafana-postgresql-datasource"
+    assert (database["url"], database["user"]) == ("postgres:5432", "grafana_reader")
+    assert database["jsonData"]["database"] == "chat"
+    assert database["secureJsonData"] == {"password": "$CHAT_GRAFANA_DB_PASSWORD"}
+
+
+def test_every_datasource_a_dashboard_names_is_provisioned() -> None:
+    sources = _datasources()
+    for board in BOARDS.values():
+        for key, value in _walk(board):
+            if key == "datasource" and isinstance(value, dict) and value["uid"] != "${datasource}":
+                assert value["uid"] in sources, value
+                assert value["type"] == sources[value["uid"]]["type"]
+    (variable,) = [v for v in SUPERVISION["templating"]["list"] if v["type"] == "datasource"]
+    assert sources[variable["current"]["value"]]["type"] == variable["query"]
+
+
+def test_every_dashboard_link_points_to_a_dashboard_of_the_bundle() -> None:
+    uids = {board["uid"] for board in BOARDS.values()}
+    linked = set()
+    for board in BOARDS.values():
+        for _, value in _walk(board):
+            if isinstance(value, str):
+                linked |= set(re.findall(r"/d/([^/?\"]+)/", value))
+    assert linked == uids
+
+
+def test_the_dashboard_provider() -> None:
+    provided = yaml.safe_load((PROVISIONING / "dashboards" / "chat.yaml").read_text())
+    assert provided["apiVersion"] == 1
+    (provider,) = provided["providers"]
+    assert provider["type"] == "file"
+    assert provider["allowUiUpdates"] is False
+    assert provider["disableDeletion"] is True
+    assert provider["folder"] == "Chat supervision"
+    assert provider["updateIntervalSeconds"] == 30
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+# The drill-down's SQL, on a real PostgreSQL server
+
+
+def test_the_drill_down_sql_uses_only_escaped_variables() -> None:
+    (query,) = _panel(LIVE, "Conversations in progress")["targets"]
+    used = re.findall(r"\$\{?[\w:]+\}?", query["rawSql"])
+    assert sorted(used) == ["${agent:sqlstring}", "${site:sqlstring}"]
+    assert "IN (${site:sqlstring})" in query["rawSql"]
+    assert "CAST(c.agent_id AS text) IN (${agent:sqlstring})" in query["rawSql"]
+    variables = {v["name"]: v for v in LIVE["templating"]["list"]}
+    assert variables["site"]["query"] == live_conversations.SITES_SQL
+    assert variables["agent"]["query"] == live_conversations.AGENTS_SQL
+    for variable in variables.values():
+        assert variable["datasource"] == DATABASE_REF
+        assert (variable["multi"], variable["includeAll"]) == (True, True)
+
+
+def sqlstring(values: list[str]) -> str:
+    """Grafana's ``sqlstring`` format: each value single-quoted, ' doubled, " as \\", joined by commas."""
+    return ",".join("'" + v.replace("'", "''").replace('"', '\\"') + "'" for v in values)
+
+
+def grafana_sql(sql: str, **variables: list[str]) -> str:
+    """``sql`` with ``${name:sqlstring}`` replaced as Grafana replaces it."""
+    for name, values in variables.items():
+        sql = sql.replace(f"${{{name}:sqlstring}}", sqlstring(values))
+    return sql
+
+
+async def _query(url: str, sql: str) -> list[dict[str, Any]]:
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with read_only(engine, statement_timeout=30) as connection:
+            result = await connection.execute(text(sql))
+            return [dict(row._mapping) for row in result]
+    finally:
+        await engine.dispose()
+
+
+def test_sqlstring_as_grafana_formats_it() -> None:
+    assert sqlstring(["O'Hare", "Gare du Nord"]) == "'O''Hare','Gare du Nord'"
+    assert sqlstring(['say "hi"']) == "'say \\\"hi\\\"'"
+
+
+def test_the_drill_down_lists_the_conversations_in_progress() -> None:
+    url = server_url("postgresql")
+    asyncio.run(reset_schema(url))
+    (clock,) = asyncio.run(_query(url, "SELECT now() AT TIME ZONE 'UTC' AS now_utc"))
+    now: datetime = clock["now_utc"]
+
+    def ago(seconds: int) -> str:
+        return (now - timedelta(seconds=seconds)).isoformat(sep=" ")
+
+    scenario = Scenario()
+    ohare = scenario.site("O'Hare", "America/Chicago")  # thresholds: the defaults, 1200 s / 60 s
+    gare = scenario.site("Gare du Nord", "Europe/Paris", max_handling=3600, max_response=300)
+    elsewhere = scenario.site("Elsewhere")
+    ann = scenario.agent("Ann Lee", [ohare, gare, elsewhere])
+    bob = scenario.agent("Bob", [gare])
+    carl = scenario.agent("Carl", [ohare])
+    bot = scenario.agent("Helper", [ohare], bot=True)
+    # 30 min old, the visitor unanswered for 90 s after a reply: both signals.
+    late = scenario.conversation(ohare, ann, ago(1800))
+    scenario.message(late, "visitor", ago(1790))
+    scenario.message(late, "agent", ago(300))
+    scenario.message(late, "visitor", ago(90))
+    scenario.message(late, "visitor", ago(30))
+    # Past the default 1200 s, answered: the visitor's last message has a reply stamped with
+    # the same instant.
+    long = scenario.conversation(ohare, ann, ago(1230), channel="call")
+    scenario.message(long, "visitor", ago(1220))
+    scenario.message(long, "agent", ago(500))
+    scenario.message(long, "visitor", ago(480))
+    scenario.message(long, "bot", ago(480))
+    # The same ages as the first on a site with higher thresholds: no signal.
+    calm = scenario.conversation(gare, bob, ago(1800))
+    scenario.message(calm, "visitor", ago(90))
+    # Under both default thresholds.
+    young = scenario.conversation(ohare, ann, ago(1170))
+    scenario.message(young, "visitor", ago(50))
+    # Answered; a message from another sender is no visitor waiting.
+    quiet = scenario.conversation(gare, ann, ago(600))
+    scenario.message(quiet, "visitor", ago(590))
+    scenario.message(quiet, "agent", ago(580))
+    scenario.message(quiet, "system", ago(100))
+    # Not listed: waiting in the queue, ended, another site, an unselected agent, a bot.
+    scenario.conversation(ohare, None, ago(120))
+    scenario.conversation(ohare, ann, ago(3000), ago(2000))
+    scenario.conversation(elsewhere, ann, ago(1800))
+    scenario.conversation(ohare, carl, ago(1800))
+    scenario.conversation(ohare, bot, ago(1800))
+    asyncio.run(scenario.write(url))
+
+    sites = asyncio.run(_query(url, live_conversations.SITES_SQL))
+    assert [row["name"] for row in sites] == ["Elsewhere", "Gare du Nord", "O'Hare"]
+    agents = asyncio.run(_query(url, live_conversations.AGENTS_SQL))
+    assert [(row["__text"], row["__value"]) for row in agents] == [
+        ("Ann Lee", str(ann)),
+        ("Bob", str(bob)),
+        ("Carl", str(carl)),
+    ]
+
+    sql = grafana_sql(
+        live_conversations.CONVERSATIONS_SQL,
+        site=["O'Hare", "Gare du Nord"],
+        agent=[str(ann), str(bob)],
+    )
+    rows = asyncio.run(_query(url, sql))
+
+    # Signals first (two, then one), then the longest wait; answered ones last.
+    expected = {
+        late: ("O'Hare", "Ann Lee", "chat", 1800, 90, 1, 1),
+        long: ("O'Hare", "Ann Lee", "call", 1230, None, 1, 0),
+        calm: ("Gare du Nord", "Bob", "chat", 1800, 90, 0, 0),
+        young: ("O'Hare", "Ann Lee", "chat", 1170, 50, 0, 0),
+        quiet: ("Gare du Nord", "Ann Lee", "chat", 600, None, 0, 0),
+    }
+    assert [row["conversation"] for row in rows] == list(expected)
+    for row in rows:
+        site, agent, channel, duration, wait, handling, response = expected[row["conversation"]]
+        assert (row["site"], row["agent"], row["channel"]) == (site, agent, channel)
+        assert row["started_at"] == now - timedelta(seconds=duration)
+        assert duration <= row["duration_seconds"] <= duration + 5
+        if wait is None:
+            assert row["wait_seconds"] is None
+        else:
+            assert wait <= row["wait_seconds"] <= wait + 5
+        assert (row["handling_signal"], row["response_signal"]) == (handling, response)
+
+    only_bob = grafana_sql(
+        live_conversations.CONVERSATIONS_SQL, site=["Gare du Nord"], agent=[str(bob)]
+    )
+    assert [row["conversation"] for row in asyncio.run(_query(url, only_bob))] == [calm]
