@@ -1,0 +1,444 @@
+"""End to end, with real processes on 127.0.0.1: a scenario in a private PostgreSQL server,
+the exporter reading it, Prometheus with the project's own configuration and rules, and
+Alertmanager with the project's own routing sending to a local webhook.
+
+What a supervisor sees (every dashboard query returns the scenario's figures), what an
+analyst reads (the recording rules), and what the on-call person receives (a long wait for
+a reply pages through Alertmanager; a database outage fires its own alert and silences the
+site's data alerts) are checked on the same running stack, in that order.
+
+Only addresses, ports, paths and Prometheus' scrape and evaluation intervals (15 s → 1 s,
+so that the test takes two minutes, not ten) differ from the shipped configuration: the rules,
+their `for` durations and the routing are the project's files as they are.
+"""
+
+import asyncio
+import json
+import shutil
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.builder import Scenario, reset_schema
+from tests.servers import (
+    Alertmanager,
+    Exporter,
+    Postgres,
+    Prometheus,
+    Webhook,
+    alertmanager,
+    eventually,
+    exporter,
+    prometheus,
+    throwaway_postgres,
+    webhook,
+)
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).parent.parent
+ALERTS = ROOT / "alerts"
+DASHBOARDS = ROOT / "dashboards" / "json"
+# Shipped scrape and evaluation intervals, shortened for the test (see the module docstring).
+INTERVAL = "1s"
+
+
+def mid_day_zone(now: datetime) -> str:
+    """A fixed-offset zone where it is about noon: today's scenario never crosses midnight."""
+    offset = max(-12, min(14, 12 - now.hour))
+    # POSIX-style names: Etc/GMT-2 is two hours *ahead* of UTC.
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+
+
+def ago(now: datetime, minutes: float) -> str:
+    return (now - timedelta(minutes=minutes)).isoformat(sep=" ")
+
+
+def contact_centre(now: datetime) -> Scenario:
+    """Two sites; every figure the dashboards show is computed by hand in EXPECTED."""
+    zone = mid_day_zone(now)
+    s = Scenario()
+    paris = s.site("paris", zone, max_handling=600, max_response=60)
+    lyon = s.site("lyon", zone)
+    alice = s.agent("Alice Martin", [paris], slots=3)
+    bob = s.agent("Bob", [paris], slots=2)
+    carol = s.agent("Carol", [lyon], slots=2)
+    s.session(alice, "available", ago(now, 120))
+    s.session(bob, "busy", ago(now, 60))
+    s.session(carol, "available", ago(now, 30))
+    # Alice: one ended conversation of 10 min, rated 5/4/3; one in progress for 20 min (past
+    # the 600 s handling threshold) whose visitor has waited 5 min for a reply (past 60 s).
+    c1 = s.conversation(paris, alice, ago(now, 40), ago(now, 30))
+    for criterion, score in (("welcome", 5), ("quality", 4), ("response_time", 3)):
+        s.rating(c1, criterion, score, ago(now, 30))
+    c2 = s.conversation(paris, alice, ago(now, 20))
+    s.message(c2, "visitor", ago(now, 20))
+    s.message(c2, "agent", ago(now, 19))
+    s.message(c2, "visitor", ago(now, 5))
+    # Bob: a 5-min call that sold 50 EUR, rated 2/1; a chat in progress, answered.
+    c3 = s.conversation(paris, bob, ago(now, 10), ago(now, 5), channel="call")
+    s.transaction(c3, "50.00", "EUR", ago(now, 6))
+    s.rating(c3, "welcome", 2, ago(now, 5))
+    s.rating(c3, "quality", 1, ago(now, 5))
+    c4 = s.conversation(paris, bob, ago(now, 3))
+    s.message(c4, "visitor", ago(now, 3))
+    s.message(c4, "agent", ago(now, 2.5))
+    # A visitor waiting in the paris queue for 2 min; Carol busy with one chat in lyon.
+    s.conversation(paris, None, ago(now, 2))
+    s.conversation(lyon, carol, ago(now, 1))
+    s.objective("daily contacts", "conversations", 10, site=paris)
+    s.objective("Alice's AHT", "handling_time", 300, site=paris, agent=alice)
+    return s
+
+
+@dataclass
+class Stack:
+    database: Postgres
+    exporter: Exporter
+    prometheus: Prometheus
+    alertmanager: Alertmanager
+    webhook: Webhook
+    started: float  # Unix time the scenario is anchored at
+
+
+def retarget(targets: list[str], addresses: dict[str, str]) -> list[str]:
+    unknown = set(targets) - addresses.keys()
+    assert not unknown, f"the test does not know where {unknown} runs: teach it"
+    return [addresses[target] for target in targets]
+
+
+def prometheus_config(directory: Path, addresses: dict[str, str]) -> Path:
+    """The shipped Prometheus config and rule files, pointed at the test's processes."""
+    for rules in ALERTS.glob("*.rules.yml"):
+        shutil.copy(rules, directory)
+    config = yaml.safe_load((ALERTS / "prometheus.yml").read_text())
+    config["global"].update(
+        scrape_interval=INTERVAL, evaluation_interval=INTERVAL, scrape_timeout=INTERVAL
+    )
+    for job in config["scrape_configs"]:
+        job.pop("scrape_interval", None)
+        job.pop("scrape_timeout", None)
+        for static in job["static_configs"]:
+            static["targets"] = retarget(static["targets"], addresses)
+    for manager in config["alerting"]["alertmanagers"]:
+        for static in manager["static_configs"]:
+            static["targets"] = retarget(static["targets"], addresses)
+    path = directory / "prometheus.yml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def alertmanager_config(directory: Path, hook: Webhook) -> Path:
+    """The shipped Alertmanager config, its webhooks sent to the test's receiver."""
+    config = yaml.safe_load((ALERTS / "alertmanager.yml").read_text())
+    for receiver in config["receivers"]:
+        for webhook_config in receiver.get("webhook_configs", []):
+            path = urllib.parse.urlsplit(webhook_config["url"]).path
+            webhook_config["url"] = hook.url + path
+    path = directory / "alertmanager.yml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp_path = tmp_path_factory.mktemp("stack")
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    with throwaway_postgres() as database, webhook(tmp_path) as hook:
+        asyncio.run(reset_schema(database.url))
+        asyncio.run(contact_centre(now).write(database.url))
+        am_config = alertmanager_config(tmp_path, hook)
+        with (
+            alertmanager(am_config, tmp_path) as manager,
+            exporter(["--database.url", database.url], tmp_path) as running,
+        ):
+            addresses = {
+                "exporter:24280": f"127.0.0.1:{running.port}",
+                "alertmanager:9093": manager.url.removeprefix("http://"),
+            }
+            config = prometheus_config(tmp_path, addresses)
+            with prometheus(config, tmp_path) as server:
+                yield Stack(
+                    database, running, server, manager, hook, now.replace(tzinfo=UTC).timestamp()
+                )
+
+
+def values(result: list[dict[str, Any]], *labels: str) -> dict[tuple[str, ...], float]:
+    """An instant vector as {label values: value}."""
+    return {
+        tuple(series["metric"].get(label, "") for label in labels): float(series["value"][1])
+        for series in result
+    }
+
+
+def wait_for_rules(server: Prometheus) -> None:
+    """Until the rules have been evaluated twice on scraped data (a forecast needs two points)."""
+    twice = 'count_over_time(site:chat_slots_available:sum{site="paris"}[5m]) >= 2'
+    assert eventually(lambda: server.query(twice), 60), "no two rule evaluations in 60 s"
+
+
+def test_recording_rules_compute_the_scenario(stack: Stack) -> None:
+    wait_for_rules(stack.prometheus)
+    query = stack.prometheus.query
+
+    assert values(query("site:chat_handling_time_seconds:avg_today"), "site") == {
+        ("paris",): (600 + 300) / 2,
+    }
+    assert values(query("site_agent:chat_handling_time_seconds:avg_today"), "agent") == {
+        ("Alice Martin",): 600,
+        ("Bob",): 300,
+    }
+    assert values(query("site:chat_conversion:ratio_today"), "site") == {
+        ("paris",): 1 / 5,
+        ("lyon",): 0,
+    }
+    assert values(query("site_agent:chat_conversion:ratio_today"), "agent") == {
+        ("Alice Martin",): 0,
+        ("Bob",): 1 / 2,
+        ("Carol",): 0,
+    }
+    # Scores: welcome 5 + 2, quality 4 + 1, response_time 3; five ratings, two of them good.
+    assert values(query("site:chat_satisfaction_score:avg_today"), "site") == {("paris",): 3}
+    assert values(
+        query("site_criterion:chat_satisfaction_score:avg_today"), "site", "criterion"
+    ) == {("paris", "welcome"): 3.5, ("paris", "quality"): 2.5, ("paris", "response_time"): 3}
+    assert values(query("site_agent:chat_satisfaction_score:avg_today"), "agent") == {
+        ("Alice Martin",): 4,
+        ("Bob",): 1.5,
+    }
+    assert values(query("site:chat_satisfaction_good:ratio_today"), "site") == {("paris",): 0.4}
+    # 10 contacts wanted, 5 so far; Alice's AHT of 600 s against 300 s wanted (inverted).
+    assert values(query("objective:chat_objective_progress:ratio"), "objective") == {
+        ("daily contacts",): 0.5,
+        ("Alice's AHT",): 0.5,
+    }
+    # Available agents' slots: Alice 3 with 1 taken in paris (Bob is busy), Carol 2 with 1.
+    assert values(query("site:chat_slots:sum"), "site") == {("paris",): 3, ("lyon",): 2}
+    assert values(query("site:chat_slots_available:sum"), "site") == {("paris",): 2, ("lyon",): 1}
+    # Contacts per presence hour: Alice 2 in 2 h, Bob 2 in 1 h, Carol 1 in 30 min. They stay
+    # connected, so presence grows: compare at the time of the query, within the 1 s interval.
+    h = (time.time() - stack.started) / 3600
+    per_hour = values(query("site_agent:chat_conversations_per_hour:today"), "agent")
+    expected = {("Alice Martin",): 2 / (2 + h), ("Bob",): 2 / (1 + h), ("Carol",): 1 / (0.5 + h)}
+    assert per_hour == pytest.approx(expected, rel=3e-3)
+    per_agent_hour = values(query("site:chat_conversations_per_agent_hour:today"), "site")
+    expected = {("paris",): 4 / (3 + 2 * h), ("lyon",): 1 / (0.5 + h)}
+    assert per_agent_hour == pytest.approx(expected, rel=3e-3)
+
+
+Labels = frozenset[tuple[str, str]]
+
+
+def labels(**pairs: str) -> Labels:
+    """A label set as a dictionary key."""
+    return frozenset(pairs.items())
+
+
+def paris(**pairs: str) -> Labels:
+    return labels(site="paris", **pairs)
+
+
+def by(label: str, **counts: float) -> dict[Labels, float]:
+    """One series per value of ``label``."""
+    return {labels(**{label: value}): count for value, count in counts.items()}
+
+
+def panel_expectations(age: float) -> dict[tuple[str, str], dict[Labels, Any]]:
+    """What each target of the supervision dashboard returns for site paris, ``age`` seconds
+    after the scenario's instant: {(panel title, refId): {labels: value}}. Targets with
+    ``offset 1w`` are listed with the value of their expression without the offset."""
+    h = age / 3600
+
+    def grows(seconds: float) -> Any:
+        return pytest.approx(seconds + age, abs=3)
+
+    total = labels()
+    status = by("status", available=1, busy=1, unavailable=0)
+    signals = {paris(signal="handling_duration"): 1, paris(signal="response_time"): 1}
+    criteria = {
+        paris(criterion="welcome"): (5 + 2) / 2,
+        paris(criterion="quality"): (4 + 1) / 2,
+        paris(criterion="response_time"): 3,
+    }
+    alice = paris(agent_id="1", agent="Alice Martin")
+    bob = paris(agent_id="2", agent="Bob")
+    return {
+        ("Agents by status", "A"): status,
+        ("Agents online through the day", "A"): status,
+        ("Agents online through the day", "B"): {total: 2},
+        ("Average satisfaction", "A"): {paris(): 3},
+        ("Satisfaction by criterion", "A"): criteria,
+        ("Share of good ratings", "A"): {paris(): 0.4},
+        ("Satisfaction through the day", "A"): {paris(): 3},
+        ("Satisfaction through the day", "B"): criteria,
+        # Prometheus stores no empty label: a site objective has no agent_id and agent.
+        ("Site objectives", "A"): {paris(objective="daily contacts", metric="conversations"): 0.5},
+        ("Agent objectives", "A"): {
+            paris(
+                objective="Alice's AHT", metric="handling_time", agent_id="1", agent="Alice Martin"
+            ): 0.5
+        },
+        ("In progress", "A"): by("channel", chat=2, call=0),
+        ("Waiting", "A"): by("channel", chat=1, call=0),
+        ("Oldest waiting", "A"): {total: grows(120)},
+        ("With a signal", "A"): by("signal", handling_duration=1, response_time=1),
+        ("Free slots / capacity", "A"): {total: 2},
+        ("Free slots / capacity", "B"): {total: 3},
+        ("Conversations through the day", "A"): by("channel", chat=2, call=0),
+        ("Conversations through the day", "B"): by("channel", chat=1, call=0),
+        ("Conversations through the day", "C"): by("channel", chat=2, call=0),
+        ("Conversations through the day", "D"): by("channel", chat=1, call=0),
+        ("Free slots and forecast", "A"): {total: 2},
+        ("Free slots and forecast", "B"): {total: 3},
+        ("Free slots and forecast", "C"): {total: 2},  # flat: the forecast is the present
+        ("Signals now", "A"): signals,
+        ("Signals through the day", "A"): signals,
+        ("Signal thresholds", "A"): {
+            paris(signal="handling_duration"): 600,
+            paris(signal="response_time"): 60,
+        },
+        ("Agents", "A"): {alice: 1, bob: 2},  # status codes: available, busy
+        ("Agents", "B"): {alice: grows(7200), bob: grows(3600)},
+        ("Agents", "C"): {alice: 2, bob: 2},
+        ("Agents", "D"): {alice: 600, bob: 300},
+        ("Agents", "E"): {
+            alice: pytest.approx(2 / (2 + h), rel=3e-3),
+            bob: pytest.approx(2 / (1 + h), rel=3e-3),
+        },
+        ("Agents", "F"): {bob: 50},  # Alice sold nothing: no turnover series
+        ("Agents", "G"): {alice: 0, bob: 1 / 2},
+        ("Agents", "H"): {alice: 0, bob: 1},
+        ("Agents", "I"): {alice: (5 + 4 + 3) / 3, bob: (2 + 1) / 2},
+        ("Agents", "J"): {alice: 1, bob: 1},
+        ("Agents", "K"): {alice: 1, bob: 1},
+        ("Agents", "L"): {alice: 2, bob: 0},
+    }
+
+
+def grafana_substitute(expr: str, site: str) -> str:
+    """What Grafana sends Prometheus for ``expr`` with the variable site set to ``site``."""
+    for variable, value in (
+        ("$__rate_interval", "1m"),
+        ("$__interval", "15s"),
+        ("$__range", "1d"),
+        ("${site}", site),
+        ("$site", site),
+    ):
+        expr = expr.replace(variable, value)
+    assert "$" not in expr, f"a variable the test does not substitute: {expr}"
+    return expr
+
+
+def test_every_dashboard_query_returns_the_scenarios_figures(stack: Stack) -> None:
+    wait_for_rules(stack.prometheus)
+    dashboard = json.loads((DASHBOARDS / "supervision.json").read_text())
+    targets = [
+        (panel["title"], target["refId"], target["expr"])
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+    ]
+    expectations = panel_expectations(time.time() - stack.started)
+    assert {(title, ref) for title, ref, _ in targets} == expectations.keys()
+
+    for title, ref, expr in targets:
+        query = grafana_substitute(expr, "paris")
+        if " offset 1w" in query:
+            # A new Prometheus has no last week: the overlay is empty; the same figure now
+            # has the scenario's value.
+            assert stack.prometheus.query(query) == [], (title, ref)
+            query = query.replace(" offset 1w", "")
+        result = stack.prometheus.query(query)
+        got = {
+            frozenset(
+                (label, value)
+                for label, value in series["metric"].items()
+                if label not in ("job", "instance", "__name__")
+            ): float(series["value"][1])
+            for series in result
+        }
+        assert got == expectations[(title, ref)], (title, ref, query)
+
+    # The site variable offers every site; "All" (.+) also selects lyon.
+    sites = stack.prometheus.api("label/site/values", **{"match[]": "chat_conversations_today"})
+    assert sites == ["lyon", "paris"]
+    everywhere = grafana_substitute('sum(chat_conversations_today{site=~"$site"})', ".+")
+    assert values(stack.prometheus.query(everywhere)) == {(): 6}
+
+
+def firing(server: Prometheus, alertname: str) -> list[dict[str, Any]]:
+    """The alerts of that name firing in Prometheus now."""
+    return [
+        alert
+        for alert in server.alerts()
+        if alert["labels"]["alertname"] == alertname and alert["state"] == "firing"
+    ]
+
+
+def test_a_visitor_waiting_for_a_reply_reaches_the_team_leads(stack: Stack) -> None:
+    # Alice's visitor has waited 5 min for a reply (threshold 60 s): the warning fires once
+    # it has lasted its `for` of 1 min, for paris only.
+    alerts = eventually(lambda: firing(stack.prometheus, "ChatResponseTimeExceeded"), 120)
+    [alert] = alerts
+    assert alert["labels"] == {
+        "alertname": "ChatResponseTimeExceeded",
+        "severity": "warning",
+        "signal": "response_time",
+        "site": "paris",
+        "job": "chat",
+        "instance": f"127.0.0.1:{stack.exporter.port}",
+    }
+    assert alert["annotations"] == {
+        "summary": "Visitors have waited too long for a reply.",
+        "description": "Conversations on site paris whose visitor has waited longer than the "
+        "response-time threshold for a reply: 1.",
+        "runbook_url": "https://github.com/chat-supervision-exporter/chat-supervision-exporter"
+        "/blob/main/docs/runbook.md#chatresponsetimeexceeded",
+    }
+
+    def notified() -> list[dict[str, Any]]:
+        return [
+            notification
+            for notification in stack.webhook.received()
+            if notification["group"].get("alertname") == "ChatResponseTimeExceeded"
+        ]
+
+    # Alertmanager holds a new group for its group_wait (30 s) before it notifies.
+    [notification] = eventually(notified, 60)
+    assert notification["path"] == "/team-leads"
+    assert notification["status"] == "firing"
+    assert notification["group"] == {"alertname": "ChatResponseTimeExceeded", "site": "paris"}
+    assert [sent["labels"] for sent in notification["alerts"]] == [alert["labels"]]
+
+
+def test_a_database_outage_fires_and_silences_the_sites_data_alerts(stack: Stack) -> None:
+    stack.database.stop()
+
+    def held() -> dict[tuple[str, str], dict[str, Any]]:
+        """Alertmanager's alerts by name and site, once ChatDatabaseDown is active there."""
+        alerts = {
+            (alert["labels"]["alertname"], alert["labels"].get("site", "")): alert
+            for alert in stack.alertmanager.alerts()
+        }
+        down = alerts.get(("ChatDatabaseDown", "paris"))
+        return alerts if down and down["status"]["state"] == "active" else {}
+
+    # chat_up drops to 0 at the next scrape; the alert fires after its `for` of 1 min.
+    alerts = eventually(held, 120)
+    assert alerts, "no active ChatDatabaseDown in Alertmanager within 120 s"
+    assert stack.prometheus.query("chat_up == 0")
+    for site in ("paris", "lyon"):
+        down = alerts[("ChatDatabaseDown", site)]
+        assert down["labels"]["severity"] == "critical"
+        assert down["status"]["state"] == "active"
+    # The response-time alert keeps firing through the outage (keep_firing_for), and the
+    # outage silences it: nobody is told "resolved" about a figure no longer known.
+    signal = alerts[("ChatResponseTimeExceeded", "paris")]
+    assert signal["status"]["state"] == "suppressed"
+    assert signal["status"]["inhibitedBy"] == [alerts[("ChatDatabaseDown", "paris")]["fingerprint"]]
