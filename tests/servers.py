@@ -28,6 +28,32 @@ ALERT_WEBHOOK = Path(__file__).parent.parent / "deploy" / "alert_webhook.py"
 T = TypeVar("T")
 
 
+# Programs the tests run, and the Debian package each comes from.
+PACKAGES = {
+    "prometheus": "prometheus",
+    "promtool": "prometheus",
+    "prometheus-alertmanager": "prometheus-alertmanager",
+    "amtool": "prometheus-alertmanager",
+}
+
+
+def installed(program: str) -> str:
+    """The path of ``program``, or a skip naming the Debian package that provides it."""
+    path = shutil.which(program)
+    if path is None:
+        pytest.skip(f"{program} is not installed (Debian package {PACKAGES[program]})")
+    return path
+
+
+def succeeds(*command: str, stdin: str | None = None, cwd: Path | None = None) -> str:
+    """Run ``command`` to completion and return its output; fail with it unless it exits 0."""
+    result = subprocess.run(
+        command, input=stdin, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -163,9 +189,7 @@ class Prometheus:
 @contextmanager
 def prometheus(config: Path, tmp_path: Path) -> Iterator[Prometheus]:
     """Run Prometheus 2.x with ``config`` on a free 127.0.0.1 port; stop it on exit."""
-    binary = shutil.which("prometheus")
-    if binary is None:
-        pytest.skip("prometheus is not installed (Debian package prometheus)")
+    binary = installed("prometheus")
     port = free_port()
     command = [
         binary,
@@ -203,9 +227,7 @@ class Alertmanager:
 @contextmanager
 def alertmanager(config: Path, tmp_path: Path) -> Iterator[Alertmanager]:
     """Run Alertmanager alone (no cluster) on a free 127.0.0.1 port; stop it on exit."""
-    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    if binary is None:
-        pytest.skip("alertmanager is not installed (Debian package prometheus-alertmanager)")
+    binary = installed("prometheus-alertmanager")
     port = free_port()
     command = [
         binary,

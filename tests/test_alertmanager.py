@@ -6,7 +6,6 @@ project's file with only the webhook URLs pointed at the composed stack's own re
 at once, then delivers its notifications after the configured 30 s group_wait.
 """
 
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,23 +16,23 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.servers import Alertmanager, Webhook, alertmanager, eventually, webhook
+from tests.servers import (
+    Alertmanager,
+    Webhook,
+    alertmanager,
+    eventually,
+    installed,
+    webhook,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "alerts" / "alertmanager.yml"
 WEBHOOK_ORIGIN = "http://alert-webhook:9095"
 
 
-def _binary(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed (Debian package prometheus-alertmanager)")
-    return path
-
-
 def _amtool(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [_binary("amtool"), *args], capture_output=True, text=True, timeout=30, check=False
+        [installed("amtool"), *args], capture_output=True, text=True, timeout=30, check=False
     )
 
 

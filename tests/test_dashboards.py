@@ -11,8 +11,6 @@ PostgreSQL server.
 import asyncio
 import json
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -31,6 +29,8 @@ from exporter.collector import AGENT_METRICS, HEALTH_METRICS, OBJECTIVE_METRICS,
 from exporter.database import create_engine, read_only
 from tests.builder import Scenario, reset_schema
 from tests.conftest import server_url
+from tests.grafana import substitute
+from tests.servers import installed, succeeds
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVISIONING = ROOT / "provisioning"
@@ -271,18 +271,6 @@ def test_every_drill_down_panel(panel: Json) -> None:
 
 # PromQL: parsed by promtool, checked selector by selector
 
-# Grafana's variables, replaced as dashboard-linter does before it parses an expression.
-SUBSTITUTES = {"site": ".+", "__range": "1d", "__rate_interval": "1m", "__interval": "15s"}
-VARIABLE = re.compile(r"\$\{?(\w+)\}?")
-
-
-def _substituted(expr: str) -> str:
-    def value(match: re.Match[str]) -> str:
-        assert match.group(1) in SUBSTITUTES, f"unknown variable in {expr}"
-        return SUBSTITUTES[match.group(1)]
-
-    return VARIABLE.sub(value, expr)
-
 
 def _expressions() -> list[str]:
     """Every PromQL expression of the dashboards, with the site variable's metric selector."""
@@ -376,19 +364,14 @@ def test_the_selector_reader() -> None:
 
 
 def test_every_expression_parses(tmp_path: Path) -> None:
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool is not installed (Debian package prometheus)")
+    promtool = installed("promtool")
     rules = [
-        {"record": f"dashboard:query_{number}", "expr": _substituted(expr)}
+        {"record": f"dashboard:query_{number}", "expr": substitute(expr)}
         for number, expr in enumerate(_expressions())
     ]
     path = tmp_path / "queries.rules.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
-    result = subprocess.run(
-        [promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    succeeds(promtool, "check", "rules", str(path))
 
 
 def test_every_selector_filters_on_the_selected_sites() -> None:
@@ -425,9 +408,7 @@ def test_rates_use_the_rate_interval() -> None:
 
 def test_the_agent_status_and_turnover_columns(tmp_path: Path) -> None:
     """The two agent-table columns that are more than a lookup, on hand-written series."""
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool is not installed (Debian package prometheus)")
+    promtool = installed("promtool")
     ann, bob, eve = (
         f'site="s",agent_id="{i}",agent="{name}"'
         for i, name in ((1, "Ann"), (2, "Bob"), (3, "Eve"))
@@ -460,7 +441,7 @@ def test_the_agent_status_and_turnover_columns(tmp_path: Path) -> None:
                 "input_series": [{"series": s, "values": str(v)} for s, v in series.items()],
                 "promql_expr_test": [
                     {
-                        "expr": _substituted(columns[ref_id]),
+                        "expr": substitute(columns[ref_id]),
                         "eval_time": "0m",
                         "exp_samples": [
                             {"labels": f"{{{labels}}}", "value": v} for labels, v in samples
@@ -472,13 +453,7 @@ def test_the_agent_status_and_turnover_columns(tmp_path: Path) -> None:
         ],
     }
     (tmp_path / "tests.yml").write_text(json.dumps(tests))
-    result = subprocess.run(
-        [promtool, "test", "rules", str(tmp_path / "tests.yml")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    succeeds(promtool, "test", "rules", str(tmp_path / "tests.yml"))
 
 
 # The grid

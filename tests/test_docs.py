@@ -2,8 +2,6 @@
 
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from exporter.collector import (
     SITE_LABELS,
     SITE_METRICS,
 )
+from tests.servers import installed, succeeds
 
 ROOT = Path(__file__).resolve().parent.parent
 METRICS_DOC = (ROOT / "docs" / "metrics.md").read_text()
@@ -136,9 +135,7 @@ def _derived() -> dict[str, str]:
 
 
 def test_derived_figures_compute_what_the_doc_says(tmp_path: Path) -> None:
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool is not installed (Debian package prometheus)")
+    promtool = installed("promtool")
     derived = _derived()
     assert set(derived) == set(EXPECTED)
     names = {title: f"doc:figure_{index}" for index, title in enumerate(derived)}
@@ -151,7 +148,7 @@ def test_derived_figures_compute_what_the_doc_says(tmp_path: Path) -> None:
         ]
     }
     (tmp_path / "rules.yml").write_text(yaml.safe_dump(rules))
-    _succeeds(promtool, "check", "rules", str(tmp_path / "rules.yml"))
+    succeeds(promtool, "check", "rules", str(tmp_path / "rules.yml"))
     tests = {
         "rule_files": ["rules.yml"],
         "evaluation_interval": "1m",
@@ -174,12 +171,7 @@ def test_derived_figures_compute_what_the_doc_says(tmp_path: Path) -> None:
         ],
     }
     (tmp_path / "tests.yml").write_text(json.dumps(tests))
-    _succeeds(promtool, "test", "rules", str(tmp_path / "tests.yml"))
-
-
-def _succeeds(*command: str) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
+    succeeds(promtool, "test", "rules", str(tmp_path / "tests.yml"))
 
 
 def _labels(name: str, labels: dict[str, str]) -> str:

@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from tests.builder import Scenario, reset_schema
+from tests.grafana import substitute
 from tests.servers import (
     Alertmanager,
     Exporter,
@@ -322,20 +323,6 @@ def panel_expectations(age: float) -> dict[tuple[str, str], dict[Labels, Any]]:
     }
 
 
-def grafana_substitute(expr: str, site: str) -> str:
-    """What Grafana sends Prometheus for ``expr`` with the variable site set to ``site``."""
-    for variable, value in (
-        ("$__rate_interval", "1m"),
-        ("$__interval", "15s"),
-        ("$__range", "1d"),
-        ("${site}", site),
-        ("$site", site),
-    ):
-        expr = expr.replace(variable, value)
-    assert "$" not in expr, f"a variable the test does not substitute: {expr}"
-    return expr
-
-
 def test_every_dashboard_query_returns_the_scenarios_figures(stack: Stack) -> None:
     wait_for_rules(stack.prometheus)
     dashboard = json.loads((DASHBOARDS / "supervision.json").read_text())
@@ -348,7 +335,7 @@ def test_every_dashboard_query_returns_the_scenarios_figures(stack: Stack) -> No
     assert {(title, ref) for title, ref, _ in targets} == expectations.keys()
 
     for title, ref, expr in targets:
-        query = grafana_substitute(expr, "paris")
+        query = substitute(expr, "paris")
         if " offset 1w" in query:
             # A new Prometheus has no last week: the overlay is empty; the same figure now
             # has the scenario's value.
@@ -368,7 +355,7 @@ def test_every_dashboard_query_returns_the_scenarios_figures(stack: Stack) -> No
     # The site variable offers every site; "All" (.+) also selects lyon.
     sites = stack.prometheus.api("label/site/values", **{"match[]": "chat_conversations_today"})
     assert sites == ["lyon", "paris"]
-    everywhere = grafana_substitute('sum(chat_conversations_today{site=~"$site"})', ".+")
+    everywhere = substitute('sum(chat_conversations_today{site=~"$site"})')
     assert values(stack.prometheus.query(everywhere)) == {(): 6}
 
 

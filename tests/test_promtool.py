@@ -1,19 +1,13 @@
 """A real scrape of the running demo passes `promtool check metrics`."""
 
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
-
 from exporter.cli import URL_ENV
-from tests.servers import exporter
+from tests.servers import exporter, installed, succeeds
 
 
 def test_the_demo_serves_metrics_that_promtool_accepts(tmp_path: Path) -> None:
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool is not installed (Debian package prometheus)")
+    promtool = installed("promtool")
     # The demo writes, so it never takes the URL from the environment.
     elsewhere = {URL_ENV: "postgresql://nobody@127.0.0.1:1/production"}
     with exporter(["demo"], tmp_path, env=elsewhere) as running:
@@ -24,7 +18,4 @@ def test_the_demo_serves_metrics_that_promtool_accepts(tmp_path: Path) -> None:
     assert "chat_agent_status{" in body
     assert "database sqlite:///chat-demo.db" in log
     assert (tmp_path / "chat-demo.db").exists()
-    result = subprocess.run(
-        [promtool, "check", "metrics"], input=body, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    succeeds(promtool, "check", "metrics", stdin=body)

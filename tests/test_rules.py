@@ -7,8 +7,6 @@ they are, and every metric the rules read is one the exporter publishes.
 """
 
 import re
-import shutil
-import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import pytest
 import yaml
 
 from exporter.collector import AGENT_METRICS, HEALTH_METRICS, OBJECTIVE_METRICS, SITE_METRICS
+from tests.servers import installed, succeeds
 
 ROOT = Path(__file__).resolve().parent.parent
 ALERTS = ROOT / "alerts"
@@ -92,25 +91,15 @@ def _anchors(markdown: str) -> list[str]:
     return anchors
 
 
-def _promtool() -> str:
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool is not installed (Debian package prometheus)")
-    return promtool
-
-
-def _succeeds(*command: str) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 def test_promtool_checks_the_rules_with_every_lint_fatal() -> None:
-    _succeeds(_promtool(), "check", "rules", "--lint=all", "--lint-fatal", *map(str, RULE_FILES))
+    succeeds(
+        installed("promtool"), "check", "rules", "--lint=all", "--lint-fatal", *map(str, RULE_FILES)
+    )
 
 
 @pytest.mark.parametrize("path", UNIT_TESTS, ids=[path.name for path in UNIT_TESTS])
 def test_promtool_unit_tests_pass(path: Path) -> None:
-    _succeeds(_promtool(), "test", "rules", str(path))
+    succeeds(installed("promtool"), "test", "rules", str(path))
 
 
 @pytest.mark.parametrize("rule", ALERTING, ids=[rule["alert"] for rule in ALERTING])

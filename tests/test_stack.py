@@ -7,7 +7,6 @@ private server, and promtool checks the Prometheus configuration with its rule f
 """
 
 import re
-import shutil
 import subprocess
 import tomllib
 import urllib.parse
@@ -19,7 +18,7 @@ import yaml
 
 from exporter.cli import URL_ENV
 from exporter.web import DEFAULT_PORT
-from tests.servers import exporter, run_cli, throwaway_postgres
+from tests.servers import exporter, installed, run_cli, succeeds, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
@@ -314,17 +313,9 @@ def test_the_docker_context_leaves_out_local_state() -> None:
 
 
 def test_promtool_accepts_the_prometheus_configuration_and_its_rules() -> None:
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool is not installed (Debian package prometheus)")
-    result = subprocess.run(
-        [promtool, "check", "config", str(ROOT / "alerts" / "prometheus.yml")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert re.search(r"SUCCESS: [1-9]\d* rule files found", result.stdout), result.stdout
+    promtool = installed("promtool")
+    output = succeeds(promtool, "check", "config", str(ROOT / "alerts" / "prometheus.yml"))
+    assert re.search(r"SUCCESS: [1-9]\d* rule files found", output), output
 
 
 @pytest.mark.slow
