@@ -366,26 +366,34 @@ def oldest_waiting() -> stat.Panel:
     )
 
 
-def with_a_signal() -> stat.Panel:
+def _signal_stat(
+    title: str, description: str, labels: str, legend_format: str, *, width: int, height: int
+) -> stat.Panel:
+    """Conversations with a triggered signal now, by ``labels``: green at 0, red from 1."""
     return (
-        _stat(
-            "With a signal",
-            "Conversations in progress on the selected sites whose signal is triggered: handled "
-            "for too long, or a visitor waiting too long for a reply. Red from 1.",
-            "short",
-            5,
-            5,
-        )
+        _stat(title, description, "short", width, height)
         .color_mode(common.BigValueColorMode.BACKGROUND)
         .thresholds(thresholds(GREEN, (1, RED)))
         .with_target(
             target(
                 "A",
-                "sum by (signal) (" + selector("chat_conversations_signaled") + ")",
-                "{{signal}}",
+                f"sum by ({labels}) (" + selector("chat_conversations_signaled") + ")",
+                legend_format,
                 instant=True,
             )
         )
+    )
+
+
+def with_a_signal() -> stat.Panel:
+    return _signal_stat(
+        "With a signal",
+        "Conversations in progress on the selected sites whose signal is triggered: handled "
+        "for too long, or a visitor waiting too long for a reply. Red from 1.",
+        "signal",
+        "{{signal}}",
+        width=5,
+        height=5,
     )
 
 
@@ -480,24 +488,13 @@ SIGNALS = (
 
 
 def signals_now() -> stat.Panel:
-    return (
-        _stat(
-            "Signals now",
-            "Conversations in progress whose signal is triggered, per site and signal. " + SIGNALS,
-            "short",
-            6,
-            8,
-        )
-        .color_mode(common.BigValueColorMode.BACKGROUND)
-        .thresholds(thresholds(GREEN, (1, RED)))
-        .with_target(
-            target(
-                "A",
-                "sum by (site, signal) (" + selector("chat_conversations_signaled") + ")",
-                "{{site}} · {{signal}}",
-                instant=True,
-            )
-        )
+    return _signal_stat(
+        "Signals now",
+        "Conversations in progress whose signal is triggered, per site and signal. " + SIGNALS,
+        "site, signal",
+        "{{site}} · {{signal}}",
+        width=6,
+        height=8,
     )
 
 
