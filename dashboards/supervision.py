@@ -69,6 +69,23 @@ def _stat(title: str, description: str, unit: str, width: int, height: int) -> s
     )
 
 
+def _sum_stat(
+    title: str,
+    description: str,
+    metric: str,
+    labels: str,
+    legend_format: str,
+    *,
+    width: int,
+    height: int,
+) -> stat.Panel:
+    """A count now, summed over the selected sites by ``labels``."""
+    expr = f"sum by ({labels}) (" + selector(metric) + ")"
+    return _stat(title, description, "short", width, height).with_target(
+        target("A", expr, legend_format, instant=True)
+    )
+
+
 def _timeseries(
     title: str, description: str, unit: str, width: int, height: int
 ) -> timeseries.Panel:
@@ -305,45 +322,27 @@ def agent_objectives() -> bargauge.Panel:
 
 
 def in_progress() -> stat.Panel:
-    return (
-        _stat(
-            "In progress",
-            "Conversations in progress with an agent or a bot on the selected sites, by channel.",
-            "short",
-            5,
-            5,
-        )
-        .color_scheme(one_colour(BLUE))
-        .with_target(
-            target(
-                "A",
-                "sum by (channel) (" + selector("chat_conversations_active") + ")",
-                "{{channel}}",
-                instant=True,
-            )
-        )
-    )
+    return _sum_stat(
+        "In progress",
+        "Conversations in progress with an agent or a bot on the selected sites, by channel.",
+        "chat_conversations_active",
+        "channel",
+        "{{channel}}",
+        width=5,
+        height=5,
+    ).color_scheme(one_colour(BLUE))
 
 
 def waiting() -> stat.Panel:
-    return (
-        _stat(
-            "Waiting",
-            "Visitors waiting in the queue of the selected sites (no agent yet), by channel.",
-            "short",
-            5,
-            5,
-        )
-        .thresholds(thresholds(GREEN, (1, ORANGE)))
-        .with_target(
-            target(
-                "A",
-                "sum by (channel) (" + selector("chat_conversations_waiting") + ")",
-                "{{channel}}",
-                instant=True,
-            )
-        )
-    )
+    return _sum_stat(
+        "Waiting",
+        "Visitors waiting in the queue of the selected sites (no agent yet), by channel.",
+        "chat_conversations_waiting",
+        "channel",
+        "{{channel}}",
+        width=5,
+        height=5,
+    ).thresholds(thresholds(GREEN, (1, ORANGE)))
 
 
 def oldest_waiting() -> stat.Panel:
@@ -371,17 +370,17 @@ def _signal_stat(
 ) -> stat.Panel:
     """Conversations with a triggered signal now, by ``labels``: green at 0, red from 1."""
     return (
-        _stat(title, description, "short", width, height)
+        _sum_stat(
+            title,
+            description,
+            "chat_conversations_signaled",
+            labels,
+            legend_format,
+            width=width,
+            height=height,
+        )
         .color_mode(common.BigValueColorMode.BACKGROUND)
         .thresholds(thresholds(GREEN, (1, RED)))
-        .with_target(
-            target(
-                "A",
-                f"sum by ({labels}) (" + selector("chat_conversations_signaled") + ")",
-                legend_format,
-                instant=True,
-            )
-        )
     )
 
 
