@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 from exporter.config import DatabaseConfig
 from exporter.database import create_engine, read_only, redact
 from exporter.settings import Settings
-from exporter.sources.reference import fetch
+from exporter.sources.reference import ReferenceSource
 
 WARMUP = 3
 READY_TIMEOUT_SECONDS = 30.0
@@ -210,7 +210,7 @@ async def measure_source(url: str, runs: int) -> tuple[list[float], list[Stateme
     """The reference source as a collection runs it, and the statements of one fetch."""
     engine = create_engine(url)
     timeout = DatabaseConfig().statement_timeout
-    settings = Settings()
+    source = ReferenceSource(Settings())
     statements: list[Statement] = []
 
     def record(*args: Any) -> None:
@@ -219,7 +219,7 @@ async def measure_source(url: str, runs: int) -> tuple[list[float], list[Stateme
 
     async def collect() -> None:
         async with read_only(engine, timeout) as connection:
-            await fetch(connection, datetime.now(UTC), settings)
+            await source.snapshot(connection, datetime.now(UTC))
 
     try:
         durations = await _timed(runs, collect)
@@ -229,7 +229,7 @@ async def measure_source(url: str, runs: int) -> tuple[list[float], list[Stateme
                 await connection.begin()
             event.listen(engine.sync_engine, "before_cursor_execute", record)
             try:
-                await fetch(connection, datetime.now(UTC), settings)
+                await source.snapshot(connection, datetime.now(UTC))
             finally:
                 event.remove(engine.sync_engine, "before_cursor_execute", record)
     finally:

@@ -134,8 +134,7 @@ def _serve(args: argparse.Namespace, config: Config, url: str, demo: bool = Fals
     min_interval = config.collection.min_interval
     collection = Collection(
         engine,
-        SCHEMAS[config.database.schema],
-        config.settings(),
+        SCHEMAS[config.database.schema](config.settings()),
         statement_timeout=config.database.statement_timeout,
         min_interval=min_interval,
     )

@@ -16,9 +16,8 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from exporter.database import Unreachable, read_only
-from exporter.settings import Settings
 from exporter.snapshot import Snapshot
-from exporter.sources import Fetch
+from exporter.sources import Source, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +47,13 @@ class Collection:
     def __init__(
         self,
         engine: AsyncEngine,
-        fetch: Fetch,
-        settings: Settings,
+        source: Source,
         *,
         statement_timeout: float,
         min_interval: float = 0.0,
     ) -> None:
         self._engine = engine
-        self._fetch = fetch
-        self._settings = settings
+        self._source = source
         self._statement_timeout = statement_timeout
         self._min_interval = min_interval
         self._running: asyncio.Task[Outcome] | None = None
@@ -87,13 +84,15 @@ class Collection:
             async with asyncio.timeout(budget):
                 statement_timeout = min(self._statement_timeout, budget)
                 async with read_only(self._engine, statement_timeout) as connection:
-                    snapshot = await self._fetch(connection, now, self._settings)
+                    snapshot = await self._source.snapshot(connection, now)
         except TimeoutError:
             outcome = self._failure(f"timed out after {budget:.3g}s", started)
         except Unreachable as error:
             outcome = self._failure(f"cannot connect: {_first_line(error)}", started)
+        except Unavailable as error:
+            outcome = self._failure(_first_line(error), started)
         except (SQLAlchemyError, OSError) as error:
-            outcome = self._failure(f"query failed: {_describe(error)}", started)
+            outcome = self._failure(f"query failed: {self._describe(error)}", started)
         except Exception as error:
             log.exception("unexpected error while collecting")
             outcome = self._failure(f"internal error: {_first_line(error)}", started)
@@ -106,6 +105,15 @@ class Collection:
             self._running = None
         self._last = outcome
         return outcome
+
+    def _describe(self, error: BaseException) -> str:
+        """The database's own message, without SQLAlchemy's statement dump, and the source's
+        hint when a table or column is missing."""
+        cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+        message = _first_line(cause)
+        if any(marker in message.lower() for marker in _MISSING_SCHEMA):
+            message += f" ({self._source.hint})"
+        return message
 
     def _failure(self, error: str, started: float) -> Outcome:
         """An outcome without snapshot; ``started`` is on the monotonic clock."""
@@ -121,12 +129,3 @@ class Collection:
 def _first_line(error: BaseException) -> str:
     message = str(error).strip() or type(error).__name__
     return message.splitlines()[0]
-
-
-def _describe(error: BaseException) -> str:
-    """The database's own message, without SQLAlchemy's statement dump, plus a hint if useful."""
-    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
-    message = _first_line(cause)
-    if any(marker in message.lower() for marker in _MISSING_SCHEMA):
-        message += " (is this the reference schema? `chat-supervision-exporter init-db` creates it)"
-    return message

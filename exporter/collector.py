@@ -16,7 +16,9 @@ from exporter.collection import Outcome
 from exporter.snapshot import (
     CHANNELS,
     CRITERIA,
+    PRESENCE,
     RATINGS,
+    SALES,
     SIGNALS,
     SLOT_KINDS,
     STATUSES,
@@ -33,11 +35,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Spec:
-    """Name, HELP text and label names of one published gauge."""
+    """Name, HELP text and label names of one published gauge, and the capability of the
+    source it needs (``exporter.snapshot``), if any."""
 
     name: str
     help: str
     labels: tuple[str, ...] = ()
+    needs: str | None = None
 
 
 def _label_values(present: Iterable[str], documented: Sequence[str]) -> tuple[str, ...]:
@@ -132,7 +136,11 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
         lambda s: _one(s.day.handling_seconds),
     ),
     (
-        Spec("chat_transactions_today", "Transactions of the conversations started today."),
+        Spec(
+            "chat_transactions_today",
+            "Transactions of the conversations started today.",
+            needs=SALES,
+        ),
         lambda s: _one(s.day.transactions),
     ),
     (
@@ -140,6 +148,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
             "chat_turnover_today",
             "Sum of the transaction amounts of the conversations started today, by currency.",
             ("currency",),
+            needs=SALES,
         ),
         lambda s: _keyed(s.day.turnover, ()),
     ),
@@ -147,6 +156,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
         Spec(
             "chat_conversations_converted_today",
             "Conversations started today with at least one transaction.",
+            needs=SALES,
         ),
         lambda s: _one(s.day.converted),
     ),
@@ -185,7 +195,11 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent], Samples]], ...] = (
         lambda a: _keyed({a.status: 1}, STATUSES) if a.status else [],
     ),
     (
-        Spec("chat_agent_presence_seconds_today", "Time the agent has been connected today."),
+        Spec(
+            "chat_agent_presence_seconds_today",
+            "Time the agent has been connected today.",
+            needs=PRESENCE,
+        ),
         lambda a: _one(a.presence_seconds),
     ),
     (
@@ -213,6 +227,7 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent], Samples]], ...] = (
         Spec(
             "chat_agent_transactions_today",
             "Transactions of the agent's conversations started on the site today.",
+            needs=SALES,
         ),
         lambda a: _one(a.day.transactions),
     ),
@@ -221,6 +236,7 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent], Samples]], ...] = (
             "chat_agent_turnover_today",
             "Transaction amounts of the agent's conversations started on the site today.",
             ("currency",),
+            needs=SALES,
         ),
         lambda a: _keyed(a.day.turnover, ()),
     ),
@@ -228,6 +244,7 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent], Samples]], ...] = (
         Spec(
             "chat_agent_conversations_converted_today",
             "The agent's conversations started on the site today with a transaction.",
+            needs=SALES,
         ),
         lambda a: _one(a.day.converted),
     ),
@@ -357,9 +374,10 @@ def data_families(snapshot: Snapshot, help_suffix: str = "") -> list[Family]:
             SITE_METRICS,
             [(_label_text(SITE_LABELS, (site.name,)), site) for site in sites],
             help_suffix,
+            snapshot.capabilities,
         ),
-        *_table(AGENT_METRICS, agents, help_suffix),
-        *_table(OBJECTIVE_METRICS, objectives, help_suffix),
+        *_table(AGENT_METRICS, agents, help_suffix, snapshot.capabilities),
+        *_table(OBJECTIVE_METRICS, objectives, help_suffix, snapshot.capabilities),
     ]
 
 
@@ -367,8 +385,11 @@ def _table(
     table: Sequence[tuple[Spec, Callable[[T], Samples]]],
     subjects: Sequence[tuple[str, T]],
     help_suffix: str,
+    capabilities: frozenset[str],
 ) -> Iterator[Family]:
     for spec, samples in table:
+        if spec.needs is not None and spec.needs not in capabilities:
+            continue
         yield Family(
             spec.name,
             spec.help + help_suffix,

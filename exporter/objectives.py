@@ -1,6 +1,14 @@
 """The value of an objective's metric from the figures of its scope (docs/metrics.md)."""
 
-from exporter.snapshot import Day
+from exporter.snapshot import PRESENCE, SALES, Day
+
+NEEDS = {
+    "transactions": SALES,
+    "turnover": SALES,
+    "conversion_rate": SALES,
+    "conversations_per_hour": PRESENCE,
+}
+"""The capability a metric's value needs; without it the value is undefined, not 0."""
 
 
 def objective_value(
@@ -10,13 +18,17 @@ def objective_value(
     agent_conversations: int,
     presence_seconds: float,
     currency: str | None,
+    capabilities: frozenset[str],
 ) -> float | None:
     """Today's value of ``metric``, or None when it is undefined (a ratio over zero, an
-    unknown metric, or turnover without a currency over several currencies).
+    unknown metric, turnover without a currency over several currencies, or a figure the
+    source's schema does not hold).
 
     Conversations per hour are those of agents over their presence, so that bots and
     unanswered visitors do not count as a site's productivity.
     """
+    if metric in NEEDS and NEEDS[metric] not in capabilities:
+        return None
     match metric:
         case "conversations":
             return float(day.conversations)

@@ -1,14 +1,50 @@
 """What a source needs besides a connection and the time: the configured rules of the figures."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSignals:
+    """A site's own signal thresholds from the configuration; None falls back to the default."""
+
+    handling_seconds: float | None = None
+    response_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguredObjective:
+    """An objective from the configuration: every site when ``site`` is None, the site as a
+    whole when ``agent_id`` is None."""
+
+    name: str
+    metric: str
+    target: float
+    site: str | None = None
+    agent_id: int | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatwootSettings:
+    """How the Chatwoot source finds live presence (Redis) and fills what Chatwoot leaves open."""
+
+    redis_url: str | None = None
+    redis_key_prefix: str = "alfred:"
+    presence_seconds: float = 60.0
+    default_max_slots: int = 3
+    accounts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Signal thresholds for sites without their own, satisfaction buckets, site allow-list."""
+    """Signal thresholds, satisfaction buckets, allow-list, objectives, and per-schema options."""
 
     handling_seconds: float = 1200.0
     response_seconds: float = 60.0
     good_min: int = 4
     poor_max: int = 2
     sites: tuple[str, ...] = ()
+    site_signals: Mapping[str, SiteSignals] = field(default_factory=dict)
+    objectives: tuple[ConfiguredObjective, ...] = ()
+    chatwoot: ChatwootSettings = ChatwootSettings()

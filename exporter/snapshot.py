@@ -15,6 +15,10 @@ SLOT_KINDS = ("agent", "bot")
 CRITERIA = ("welcome", "response_time", "quality")
 RATINGS = ("good", "average", "poor")
 
+SALES = "sales"  # transactions, turnover, conversions
+PRESENCE = "presence"  # the history of agents' sessions
+EVERY_CAPABILITY = frozenset({SALES, PRESENCE})
+
 
 @dataclass(frozen=True, slots=True)
 class Ratings:
@@ -90,7 +94,12 @@ class Site:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """The figures of all sites at one instant (``taken_at``, UTC)."""
+    """The figures of all sites at one instant (``taken_at``, UTC).
+
+    ``capabilities`` name the optional figures the source's schema holds (``SALES``,
+    ``PRESENCE``); families that need one it lacks are not published rather than shown as 0.
+    """
 
     taken_at: datetime
     sites: tuple[Site, ...]
+    capabilities: frozenset[str] = EVERY_CAPABILITY

@@ -33,7 +33,7 @@ from exporter.schema import (
 )
 from exporter.settings import Settings
 from exporter.snapshot import Snapshot
-from exporter.sources.reference import fetch
+from exporter.sources import SCHEMAS
 
 
 def utc(text: str) -> datetime:
@@ -236,18 +236,23 @@ class Metrics:
         return {name for name, _ in self.samples}
 
 
-async def snapshot(url: str, now: str, settings: Settings | None = None) -> Snapshot:
-    """Collect from ``url`` at ``now`` (UTC) as the exporter does."""
+async def snapshot(
+    url: str, now: str, settings: Settings | None = None, schema: str = "reference"
+) -> Snapshot:
+    """Collect from ``url`` at ``now`` (UTC) as the exporter does, with the ``schema``'s source."""
+    source = SCHEMAS[schema](settings or Settings())
     engine = create_engine(url, pool_size=1)
     try:
         async with read_only(engine, statement_timeout=30) as connection:
-            return await fetch(connection, utc(now).replace(tzinfo=UTC), settings or Settings())
+            return await source.snapshot(connection, utc(now).replace(tzinfo=UTC))
     finally:
         await engine.dispose()
 
 
-async def scrape(url: str, now: str, settings: Settings | None = None) -> Metrics:
+async def scrape(
+    url: str, now: str, settings: Settings | None = None, schema: str = "reference"
+) -> Metrics:
     """The samples a scrape at ``now`` would expose."""
-    taken = await snapshot(url, now, settings)
+    taken = await snapshot(url, now, settings, schema)
     finished = taken.taken_at.timestamp()
     return Metrics.of(Outcome(taken, None, finished, 0.0, finished), finished)

@@ -13,29 +13,26 @@ from exporter.collection import Collection
 from exporter.database import create_engine
 from exporter.settings import Settings
 from exporter.snapshot import Snapshot
-from exporter.sources import reference
+from exporter.sources.reference import ReferenceSource
 from tests.builder import Scenario, reset_schema
 
 
-class CountingFetch:
+class CountingFetch(ReferenceSource):
     """The reference source, counting its calls and optionally slowed down first."""
 
     def __init__(self, delay: float = 0.0) -> None:
+        super().__init__(Settings())
         self.calls = 0
         self.delay = delay
 
-    async def __call__(
-        self, connection: AsyncConnection, now: datetime, settings: Settings
-    ) -> Snapshot:
+    async def snapshot(self, connection: AsyncConnection, now: datetime) -> Snapshot:
         self.calls += 1
         await asyncio.sleep(self.delay)
-        return await reference.fetch(connection, now, settings)
+        return await super().snapshot(connection, now)
 
 
 async def _collection(url: str, fetch: CountingFetch, min_interval: float = 0.0) -> Collection:
-    return Collection(
-        create_engine(url), fetch, Settings(), statement_timeout=5, min_interval=min_interval
-    )
+    return Collection(create_engine(url), fetch, statement_timeout=5, min_interval=min_interval)
 
 
 async def test_concurrent_scrapes_share_one_collection(sqlite_url: str) -> None:
@@ -125,10 +122,11 @@ async def test_failures_are_logged_once_and_recovery_is_announced(
 async def test_a_bug_in_a_source_becomes_a_failed_collection(
     sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(connection: AsyncConnection, now: datetime, settings: Settings) -> Snapshot:
-        raise KeyError("site_id")
+    class Broken(ReferenceSource):
+        async def snapshot(self, connection: AsyncConnection, now: datetime) -> Snapshot:
+            raise KeyError("site_id")
 
-    collection = Collection(create_engine(sqlite_url), broken, Settings(), statement_timeout=5)
+    collection = Collection(create_engine(sqlite_url), Broken(Settings()), statement_timeout=5)
 
     outcome = await collection.outcome(5)
 

@@ -35,5 +35,5 @@ def test_unknown_zone_falls_back_to_utc_with_one_warning(caplog: pytest.LogCaptu
         assert zone("Mars/Olympus_Mons") == ZoneInfo("UTC")
         assert zone("Mars/Olympus_Mons") == ZoneInfo("UTC")
     assert [r.getMessage() for r in caplog.records] == [
-        "unknown time zone 'Mars/Olympus_Mons' in sites.timezone; using UTC for it"
+        "unknown time zone 'Mars/Olympus_Mons' of a site; using UTC for it"
     ]

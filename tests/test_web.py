@@ -15,7 +15,7 @@ from exporter.collection import Collection
 from exporter.database import create_engine
 from exporter.settings import Settings
 from exporter.snapshot import Snapshot
-from exporter.sources import reference
+from exporter.sources.reference import ReferenceSource
 from exporter.web import SCRAPE_TIMEOUT_HEADER, create_app, deadline, parse_listen_address
 from tests.builder import Scenario
 
@@ -50,9 +50,10 @@ def test_bad_listen_addresses(address: str) -> None:
         parse_listen_address(address)
 
 
-async def _slow_fetch(connection: AsyncConnection, now: datetime, settings: Settings) -> Snapshot:
-    await asyncio.sleep(3)
-    return await reference.fetch(connection, now, settings)
+class _Slow(ReferenceSource):
+    async def snapshot(self, connection: AsyncConnection, now: datetime) -> Snapshot:
+        await asyncio.sleep(3)
+        return await super().snapshot(connection, now)
 
 
 @pytest.fixture
@@ -61,7 +62,7 @@ async def client(sqlite_url: str) -> AsyncIterator[TestClient[web.Request, web.A
     s.site("main")
     await s.write(sqlite_url)
     engine = create_engine(sqlite_url)
-    collection = Collection(engine, reference.fetch, Settings(), statement_timeout=5)
+    collection = Collection(engine, ReferenceSource(Settings()), statement_timeout=5)
     app = create_app(collection, timeout=10, scrape_timeout_offset=0.5)
     async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
         yield test_client
@@ -116,7 +117,7 @@ async def test_landing_page_and_probes(client: TestClient[web.Request, web.Appli
 
 async def test_the_scrape_timeout_header_bounds_the_collection(sqlite_url: str) -> None:
     engine = create_engine(sqlite_url)
-    collection = Collection(engine, _slow_fetch, Settings(), statement_timeout=5)
+    collection = Collection(engine, _Slow(Settings()), statement_timeout=5)
     app = create_app(collection, timeout=10, scrape_timeout_offset=0.5)
     async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
         started = time.monotonic()

@@ -1,18 +1,11 @@
-"""Sources read one schema flavour into a Snapshot; a new platform is a new module here.
+"""Sources read one schema flavour each; a new platform is a new module here and a line below.
 
-A source is an async function ``fetch(connection, now, settings) -> Snapshot`` that only reads,
-through the connection it is given (already inside a read-only transaction).
+``SCHEMAS`` maps the configuration's ``database.schema`` to the source's class.
 """
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+from exporter.sources.base import Source, Unavailable
+from exporter.sources.reference import ReferenceSource
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+SCHEMAS: dict[str, type[Source]] = {"reference": ReferenceSource}
 
-from exporter.settings import Settings
-from exporter.snapshot import Snapshot
-from exporter.sources import reference
-
-Fetch = Callable[[AsyncConnection, datetime, Settings], Awaitable[Snapshot]]
-
-SCHEMAS: dict[str, Fetch] = {"reference": reference.fetch}
+__all__ = ["SCHEMAS", "Source", "Unavailable"]

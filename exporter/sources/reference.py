@@ -7,10 +7,8 @@ the site totals attached by window functions; Python only files those rows into 
 cutoffs are computed here once per site and joined in as a small derived table (``site_days``).
 """
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -29,14 +27,13 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect, Subquery
 
-from exporter.days import day_start, zone
-from exporter.objectives import objective_value
+from exporter.days import SiteDay, site_day
+from exporter.readings import Readings
 from exporter.schema import (
     agent_sessions,
     agent_sites,
@@ -49,110 +46,67 @@ from exporter.schema import (
     transactions,
 )
 from exporter.settings import Settings
-from exporter.snapshot import Agent, Day, Objective, Ratings, Site, Snapshot
-from exporter.sources.sql import seconds_between, timestamp_param
+from exporter.snapshot import EVERY_CAPABILITY
+from exporter.sources.base import Source
+from exporter.sources.sql import (
+    constants,
+    seconds_between,
+    timestamp_param,
+    whole,
+    with_site_totals,
+)
 
 
-@dataclass(frozen=True, slots=True)
-class SiteDay:
-    """A site's day start and signal cutoffs (naive UTC): a conversation signals when it
-    started, or its visitor began waiting, before the cutoff."""
+class ReferenceSource(Source):
+    """The reference schema of ``exporter.schema``: everything the snapshot can hold."""
 
-    site_id: int
-    name: str
-    day_start: datetime
-    handling_seconds: float
-    response_seconds: float
-    handling_cutoff: datetime
-    response_cutoff: datetime
+    capabilities = EVERY_CAPABILITY
+    hint = "is this the reference schema? `chat-supervision-exporter init-db` creates it"
 
+    async def read(self, connection: AsyncConnection, now: datetime) -> Readings:
+        async def rows(query: Select[Any]) -> Sequence[Row[Any]]:
+            result: Result[Any] = await connection.execute(query)
+            return result.all()
 
-def _site_day(row: Row[Any], now: datetime, settings: Settings) -> SiteDay:
-    """The day and thresholds of one ``sites`` row at ``now`` (aware UTC)."""
-    handling = (
-        settings.handling_seconds if row.max_handling_seconds is None else row.max_handling_seconds
-    )
-    response = (
-        settings.response_seconds if row.max_response_seconds is None else row.max_response_seconds
-    )
-    naive_now = now.astimezone(UTC).replace(tzinfo=None)
-    return SiteDay(
-        site_id=row.id,
-        name=row.name,
-        day_start=day_start(now, zone(row.timezone)),
-        handling_seconds=float(handling),
-        response_seconds=float(response),
-        handling_cutoff=naive_now - timedelta(seconds=float(handling)),
-        response_cutoff=naive_now - timedelta(seconds=float(response)),
-    )
-
-
-async def fetch(connection: AsyncConnection, now: datetime, settings: Settings) -> Snapshot:
-    """Read every figure of the configured sites at ``now`` (aware UTC)."""
-
-    async def rows(query: Select[Any]) -> Sequence[Row[Any]]:
-        result: Result[Any] = await connection.execute(query)
-        return result.all()
-
-    days = [_site_day(row, now, settings) for row in await rows(_sites_query(settings.sites))]
-    if not days:
-        return Snapshot(taken_at=now, sites=())
-    naive_now = timestamp_param(now.astimezone(UTC).replace(tzinfo=None))
-    site_days = _site_days(days)
-    day_starts = sorted({day.day_start for day in days})
-
-    agent_rows = await rows(_agents_query())
-    status_rows = await rows(_status_query(site_days))
-    connected_rows = await rows(_connected_pairs_query(site_days))
-    presence_rows = await rows(_presence_query(day_starts, naive_now))
-    today = _today(site_days, min(day_starts))
-    first_id = await connection.scalar(_first_id_query(today))
-    day_rows: Sequence[Row[Any]] = ()  # no conversation today, nothing more to read
-    turnover_rows: Sequence[Row[Any]] = ()
-    rating_rows: Sequence[Row[Any]] = ()
-    if first_id is not None:
-        day_rows = await rows(_day_query(today, first_id))
-        turnover_rows = await rows(_turnover_query(today, first_id))
-        rating_rows = await rows(_ratings_query(today, first_id, settings))
-    live_rows = await rows(_live_query(site_days, naive_now))
-    objective_rows = await rows(_objectives_query([day.site_id for day in days]))
-
-    presence: dict[datetime, dict[int, float]] = defaultdict(dict)
-    for row in presence_rows:
-        presence[day_starts[row.day]][row.agent_id] = float(row.seconds or 0)
-    agents_by_id = {row.id: row for row in agent_rows}
-    statuses, connected = _by_site(status_rows), _by_site(connected_rows)
-    day_figures, turnover, ratings = (
-        _by_site(day_rows),
-        _by_site(turnover_rows),
-        _by_site(rating_rows),
-    )
-    live, goals = _by_site(live_rows), _by_site(objective_rows)
-    return Snapshot(
-        taken_at=now,
-        sites=tuple(
-            _site(
-                day,
-                agents=agents_by_id,
-                status_rows=statuses[day.site_id],
-                connected={row.agent_id for row in connected[day.site_id]},
-                presence=presence[day.day_start],
-                day_rows=day_figures[day.site_id],
-                turnover_rows=turnover[day.site_id],
-                rating_rows=ratings[day.site_id],
-                live_rows=live[day.site_id],
-                objective_rows=[*goals[None], *goals[day.site_id]],
+        settings = self.settings
+        days = [
+            site_day(
+                row.id,
+                row.name,
+                row.timezone,
+                now,
+                settings,
+                own_handling=row.max_handling_seconds,
+                own_response=row.max_response_seconds,
             )
-            for day in sorted(days, key=lambda day: day.name)
-        ),
-    )
-
-
-def _by_site(rows: Iterable[Row[Any]]) -> defaultdict[int | None, list[Row[Any]]]:
-    grouped: defaultdict[int | None, list[Row[Any]]] = defaultdict(list)
-    for row in rows:
-        grouped[row.site_id].append(row)
-    return grouped
+            for row in await rows(_sites_query(settings.sites))
+        ]
+        if not days:
+            return Readings(taken_at=now, sites=())
+        naive_now = timestamp_param(now.astimezone(UTC).replace(tzinfo=None))
+        site_days = _site_days(days)
+        day_starts = tuple(sorted({day.day_start for day in days}))
+        today = _today(site_days, day_starts[0])
+        first_id = await connection.scalar(_first_id_query(today))
+        return Readings(
+            taken_at=now,
+            sites=tuple(days),
+            agents=await rows(_agents_query()),
+            statuses=await rows(_status_query(site_days)),
+            connected=await rows(_connected_pairs_query(site_days)),
+            presence_days=day_starts,
+            presence=await rows(_presence_query(day_starts, naive_now)),
+            # No conversation today: nothing more to read about today.
+            days=await rows(_day_query(today, first_id)) if first_id is not None else (),
+            turnover=await rows(_turnover_query(today, first_id)) if first_id is not None else (),
+            ratings=(
+                await rows(_ratings_query(today, first_id, settings))
+                if first_id is not None
+                else ()
+            ),
+            live=await rows(_live_query(site_days, naive_now)),
+            objectives=await rows(_objectives_query([day.site_id for day in days])),
+        )
 
 
 # --- queries -------------------------------------------------------------------------------
@@ -169,13 +123,8 @@ def _sites_query(allowed: tuple[str, ...]) -> Select[Any]:
     return query.where(sites.c.name.in_(allowed)) if allowed else query
 
 
-def _constants(name: str, rows: Sequence[Select[*tuple[Any, ...]]]) -> CTE:
-    """A derived table of parameter rows, one ``SELECT`` each, portable to all three dialects."""
-    return (union_all(*rows) if len(rows) > 1 else rows[0]).cte(name)
-
-
 def _site_days(days: Sequence[SiteDay]) -> CTE:
-    return _constants(
+    return constants(
         "site_days",
         [
             select(
@@ -218,10 +167,11 @@ def _agents_query() -> Select[Any]:
     load = _load()
     return (
         select(
-            agents.c.id,
+            literal(0, Integer).label("scope"),
+            agents.c.id.label("agent_id"),
             agents.c.name,
-            agents.c.max_slots,
             _status_of(agents.c.id).label("status"),
+            agents.c.max_slots.label("slots"),
             func.coalesce(load.c.active, 0).label("active_all_sites"),
         )
         .select_from(agents.outerjoin(load, load.c.agent_id == agents.c.id))
@@ -254,8 +204,8 @@ def _status_query(site_days: CTE) -> Select[Any]:
             assigned.c.is_bot,
             assigned.c.status,
             func.count().label("agents"),
-            _whole(func.sum(assigned.c.max_slots)).label("slots"),
-            _whole(func.sum(case((free > 0, free), else_=0))).label("free"),
+            whole(func.sum(assigned.c.max_slots)).label("slots"),
+            whole(func.sum(case((free > 0, free), else_=0))).label("free"),
         )
         .where(assigned.c.status.is_not(None))
         .group_by(assigned.c.site_id, assigned.c.is_bot, assigned.c.status)
@@ -276,7 +226,7 @@ def _presence_query(day_starts: Sequence[datetime], now: ColumnElement[datetime]
     Sessions are clipped to [day start, now] and sorted by start; each one adds only what
     lies beyond the furthest end of the sessions before it.
     """
-    days = _constants(
+    days = constants(
         "day_starts",
         [
             select(literal(index, Integer).label("day"), timestamp_param(start).label("day_start"))
@@ -368,31 +318,6 @@ def _first_id_query(today: Select[Any]) -> Select[Any]:
     return select(func.min(ids.c.id))
 
 
-def _whole(total: ColumnElement[Any]) -> ColumnElement[int]:
-    """A sum of integers as an integer: MariaDB returns DECIMAL, PostgreSQL NUMERIC for some,
-    and decoding tens of thousands of Decimals per scrape is not free."""
-    return cast(total, Integer)
-
-
-def _with_site_totals(
-    group: Sequence[ColumnElement[Any]],
-    site_partition: Sequence[ColumnElement[Any]],
-    sums: Mapping[str, ColumnElement[Any]],
-) -> list[ColumnElement[Any]]:
-    """The grouped columns, each aggregate, and its total over ``site_partition`` as site_<name>."""
-    return [
-        *group,
-        *(aggregate.label(name) for name, aggregate in sums.items()),
-        *(
-            # Cast back to the aggregate's type: a sum of sums is NUMERIC on PostgreSQL.
-            cast(func.sum(aggregate).over(partition_by=site_partition), aggregate.type).label(
-                f"site_{name}"
-            )
-            for name, aggregate in sums.items()
-        ),
-    ]
-
-
 def _day_query(conversations_today: Select[Any], first_id: int) -> Select[Any]:
     today = conversations_today.cte("today")
     paid = (  # sales per recent conversation; the join below keeps today's
@@ -404,7 +329,7 @@ def _day_query(conversations_today: Select[Any], first_id: int) -> Select[Any]:
     handling = seconds_between(today.c.started_at, today.c.ended_at)
     return (
         select(
-            *_with_site_totals(
+            *with_site_totals(
                 (today.c.site_id, today.c.agent_id),
                 (today.c.site_id,),
                 {  # in the order of Day's fields
@@ -412,7 +337,7 @@ def _day_query(conversations_today: Select[Any], first_id: int) -> Select[Any]:
                     "ended": func.count(today.c.ended_at),
                     "handling_seconds": cast(func.coalesce(func.sum(handling), 0), Float),
                     "converted": func.count(paid.c.conversation_id),
-                    "transactions": _whole(func.coalesce(func.sum(paid.c.transactions), 0)),
+                    "transactions": whole(func.coalesce(func.sum(paid.c.transactions), 0)),
                 },
             )
         )
@@ -425,7 +350,7 @@ def _turnover_query(conversations_today: Select[Any], first_id: int) -> Select[A
     today = conversations_today.cte("today")
     return (
         select(
-            *_with_site_totals(
+            *with_site_totals(
                 (today.c.site_id, today.c.agent_id, transactions.c.currency),
                 (today.c.site_id, transactions.c.currency),
                 {"amount": cast(func.sum(transactions.c.amount), Float)},
@@ -446,16 +371,16 @@ def _ratings_query(
     poor_max = literal(settings.poor_max, Integer)
     return (
         select(
-            *_with_site_totals(
+            *with_site_totals(
                 (today.c.site_id, today.c.agent_id, satisfaction_ratings.c.criterion),
                 (today.c.site_id, satisfaction_ratings.c.criterion),
                 {  # in the order of Ratings' fields
-                    "score": _whole(func.sum(score)),
-                    "good": _whole(func.sum(case((score >= good_min, 1), else_=0))),
-                    "average": _whole(
+                    "score": whole(func.sum(score)),
+                    "good": whole(func.sum(case((score >= good_min, 1), else_=0))),
+                    "average": whole(
                         func.sum(case((and_(score > poor_max, score < good_min), 1), else_=0))
                     ),
-                    "poor": _whole(func.sum(case((score <= poor_max, 1), else_=0))),
+                    "poor": whole(func.sum(case((score <= poor_max, 1), else_=0))),
                 },
             )
         )
@@ -520,16 +445,17 @@ def _live_query(site_days: CTE, now: ColumnElement[datetime]) -> Select[Any]:
         select(
             live.c.site_id,
             live.c.agent_id,
+            live.c.agent_id.is_(None).label("waiting"),
             live.c.channel,
             # Per (site, channel), apart for the queue: active, or waiting when agent is NULL.
-            _whole(
+            whole(
                 func.sum(count).over(partition_by=(live.c.site_id, live.c.channel, assigned))
             ).label("site_channel"),
-            _whole(func.sum(handling_sum).over(partition_by=live.c.site_id)).label("site_handling"),
-            _whole(func.sum(response_sum).over(partition_by=live.c.site_id)).label("site_response"),
-            _whole(func.sum(count).over(partition_by=by_agent)).label("agent_active"),
-            _whole(func.sum(handling_sum).over(partition_by=by_agent)).label("agent_handling"),
-            _whole(func.sum(response_sum).over(partition_by=by_agent)).label("agent_response"),
+            whole(func.sum(handling_sum).over(partition_by=live.c.site_id)).label("site_handling"),
+            whole(func.sum(response_sum).over(partition_by=live.c.site_id)).label("site_response"),
+            whole(func.sum(count).over(partition_by=by_agent)).label("agent_active"),
+            whole(func.sum(handling_sum).over(partition_by=by_agent)).label("agent_handling"),
+            whole(func.sum(response_sum).over(partition_by=by_agent)).label("agent_response"),
             # For the queue (agent NULL): how long its longest-waiting visitor has waited.
             func.max(seconds_between(func.min(live.c.started_at), now))
             .over(partition_by=by_agent)
@@ -549,142 +475,3 @@ def _objectives_query(site_ids: Sequence[int]) -> Select[Any]:
         objectives.c.target,
         objectives.c.currency,
     ).where(or_(objectives.c.site_id.is_(None), objectives.c.site_id.in_(site_ids)))
-
-
-# --- assembly ------------------------------------------------------------------------------
-
-
-def _day(sums: Sequence[Any], turnover: Mapping[str, float], ratings: Mapping[str, Ratings]) -> Day:
-    """``sums`` are in the order of Day's fields (``_day_query``)."""
-    count, ended, handling_seconds, converted, sales = sums
-    return Day(count, ended, handling_seconds, converted, sales, turnover, ratings)
-
-
-def _day_figures(
-    day_rows: Sequence[Sequence[Any]],
-    turnover_rows: Iterable[Sequence[Any]],
-    rating_rows: Iterable[Sequence[Any]],
-) -> tuple[dict[int | None, Day], Day]:
-    """Day figures of one site per agent id (None: the queue), and of the whole site.
-
-    Each row holds its group's sums followed by the site's (``_with_site_totals``).
-    """
-    turnover: defaultdict[int | None, dict[str, float]] = defaultdict(dict)
-    site_turnover: dict[str, float] = {}
-    for _site_id, agent_id, currency, amount, site_amount in turnover_rows:
-        turnover[agent_id][currency] = round(amount, 2)
-        if currency not in site_turnover:
-            site_turnover[currency] = round(site_amount, 2)
-    ratings: defaultdict[int | None, dict[str, Ratings]] = defaultdict(dict)
-    site_ratings: dict[str, Ratings] = {}
-    for row in rating_rows:
-        agent_id, criterion = row[1], row[2]
-        ratings[agent_id][criterion] = Ratings(*row[3:7])
-        if criterion not in site_ratings:
-            site_ratings[criterion] = Ratings(*row[7:])
-    agents = {row[1]: _day(row[2:7], turnover[row[1]], ratings[row[1]]) for row in day_rows}
-    site = _day(day_rows[0][7:], site_turnover, site_ratings) if day_rows else Day()
-    return agents, site
-
-
-def _site(
-    day: SiteDay,
-    *,
-    agents: Mapping[int, Row[Any]],
-    status_rows: Sequence[Row[Any]],
-    connected: set[int],
-    presence: Mapping[int, float],
-    day_rows: Sequence[Row[Any]],
-    turnover_rows: Sequence[Row[Any]],
-    rating_rows: Sequence[Row[Any]],
-    live_rows: Sequence[Row[Any]],
-    objective_rows: Sequence[Row[Any]],
-) -> Site:
-    kind = {False: "agent", True: "bot"}
-    human_status = [row for row in status_rows if not row.is_bot]
-    available = [row for row in status_rows if row.status == "available"]
-    waiting = [row for row in live_rows if row.agent_id is None]
-    assigned = [row for row in live_rows if row.agent_id is not None]
-    agent_days, site_totals = _day_figures(day_rows, turnover_rows, rating_rows)
-    agent_live = {row.agent_id: row for row in assigned}
-    listed: set[int] = (
-        connected | {i for i in agent_days if i is not None} | set(agent_live)
-    ) & agents.keys()
-    figures = tuple(_agent(agents[i], presence, agent_days, agent_live) for i in sorted(listed))
-    return Site(
-        name=day.name,
-        thresholds={
-            "handling_duration": day.handling_seconds,
-            "response_time": day.response_seconds,
-        },
-        agents={row.status: row.agents for row in human_status},
-        active={row.channel: row.site_channel for row in assigned},
-        waiting={row.channel: row.site_channel for row in waiting},
-        oldest_waiting_seconds=max([0.0, *(float(row.oldest_seconds) for row in waiting)]),
-        signaled={
-            "handling_duration": live_rows[0].site_handling if live_rows else 0,
-            "response_time": live_rows[0].site_response if live_rows else 0,
-        },
-        slots={kind[bool(row.is_bot)]: row.slots for row in available},
-        slots_available={kind[bool(row.is_bot)]: row.free for row in available},
-        day=site_totals,
-        agent_figures=figures,
-        objectives=_objectives(objective_rows, site_totals, figures),
-    )
-
-
-def _agent(
-    row: Row[Any],
-    presence: Mapping[int, float],
-    days: Mapping[int | None, Day],
-    live: Mapping[int, Row[Any]],
-) -> Agent:
-    mine = live.get(row.id)
-    return Agent(
-        agent_id=row.id,
-        name=row.name,
-        status=row.status,
-        presence_seconds=presence.get(row.id, 0.0),
-        day=days.get(row.id, Day()),
-        active=mine.agent_active if mine else 0,
-        active_all_sites=row.active_all_sites,
-        signals={
-            "handling_duration": mine.agent_handling if mine else 0,
-            "response_time": mine.agent_response if mine else 0,
-        },
-        slots=row.max_slots,
-    )
-
-
-def _objectives(
-    rows: Iterable[Row[Any]], site: Day, agents: Sequence[Agent]
-) -> tuple[Objective, ...]:
-    """Objectives of this site: site-wide ones, and agent ones for agents listed on the site."""
-    by_id = {agent.agent_id: agent for agent in agents}
-    agent_conversations = sum(agent.day.conversations for agent in agents)
-    presence = sum(agent.presence_seconds for agent in agents)
-    result = []
-    for row in rows:
-        if row.agent_id is None:
-            value = objective_value(
-                row.metric,
-                site,
-                agent_conversations=agent_conversations,
-                presence_seconds=presence,
-                currency=row.currency,
-            )
-            result.append(Objective(row.name, row.metric, None, "", float(row.target), value))
-        elif (agent := by_id.get(row.agent_id)) is not None:
-            value = objective_value(
-                row.metric,
-                agent.day,
-                agent_conversations=agent.day.conversations,
-                presence_seconds=agent.presence_seconds,
-                currency=row.currency,
-            )
-            result.append(
-                Objective(
-                    row.name, row.metric, agent.agent_id, agent.name, float(row.target), value
-                )
-            )
-    return tuple(sorted(result, key=lambda o: (o.name, o.agent_id or 0)))

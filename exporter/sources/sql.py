@@ -1,9 +1,11 @@
-"""The few SQL expressions that SQLite, PostgreSQL and MariaDB spell differently."""
+"""SQL pieces shared by the sources: the expressions that SQLite, PostgreSQL and MariaDB spell
+differently, parameter tables, and sums with their site totals."""
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, bindparam
+from sqlalchemy import CTE, Float, Integer, Select, bindparam, cast, func, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -63,3 +65,33 @@ def _timestamp_plain(element: timestamp, compiler: SQLCompiler, **kw: Any) -> st
 @compiles(timestamp, "mariadb")
 def _timestamp_mysql(element: timestamp, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST({compiler.process(element.clauses, **kw)} AS DATETIME(6))"
+
+
+def constants(name: str, rows: Sequence[Select[*tuple[Any, ...]]]) -> CTE:
+    """A derived table of parameter rows, one ``SELECT`` each, portable to all three dialects."""
+    return (union_all(*rows) if len(rows) > 1 else rows[0]).cte(name)
+
+
+def whole(total: ColumnElement[Any]) -> ColumnElement[int]:
+    """A sum of integers as an integer: MariaDB returns DECIMAL, PostgreSQL NUMERIC for some,
+    and decoding tens of thousands of Decimals per scrape is not free."""
+    return cast(total, Integer)
+
+
+def with_site_totals(
+    group: Sequence[ColumnElement[Any]],
+    site_partition: Sequence[ColumnElement[Any]],
+    sums: Mapping[str, ColumnElement[Any]],
+) -> list[ColumnElement[Any]]:
+    """The grouped columns, each aggregate, and its total over ``site_partition`` as site_<name>."""
+    return [
+        *group,
+        *(aggregate.label(name) for name, aggregate in sums.items()),
+        *(
+            # Cast back to the aggregate's type: a sum of sums is NUMERIC on PostgreSQL.
+            cast(func.sum(aggregate).over(partition_by=site_partition), aggregate.type).label(
+                f"site_{name}"
+            )
+            for name, aggregate in sums.items()
+        ),
+    ]
