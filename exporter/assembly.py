@@ -33,8 +33,13 @@ class _Goal:
     currency: str | None
 
 
-def assemble(readings: Readings, settings: Settings, capabilities: frozenset[str]) -> Snapshot:
-    """The snapshot of ``readings``; ``capabilities`` are the families the source can tell."""
+def assemble(
+    readings: Readings,
+    settings: Settings,
+    capabilities: frozenset[str],
+    criteria: tuple[str, ...],
+) -> Snapshot:
+    """The snapshot of ``readings``; ``capabilities`` and ``criteria`` are the source's."""
     presence: dict[datetime, dict[int, float]] = defaultdict(dict)
     for row in readings.presence:
         presence[readings.presence_days[row.day]][row.agent_id] = float(row.seconds or 0)
@@ -49,6 +54,7 @@ def assemble(readings: Readings, settings: Settings, capabilities: frozenset[str
     return Snapshot(
         taken_at=readings.taken_at,
         capabilities=capabilities,
+        criteria=criteria,
         sites=tuple(
             _site(
                 day,

@@ -11,14 +11,16 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from exporter import __version__, logs
 from exporter.collection import Collection
 from exporter.config import Config, ConfigError, load_config
-from exporter.database import BadURL, async_url, create_engine, redact
+from exporter.database import BadURL, Unreachable, async_url, create_engine, read_only, redact
 from exporter.demo import simulation
 from exporter.schema import create_schema
 from exporter.sources import SCHEMAS
@@ -62,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
             if name == "demo"
             else f"chat database URL: sqlite:///path, postgresql://…, mysql://… or mariadb://…; "
             f"overrides ${URL_ENV} and database.url in the config file",
+        )
+        sub.add_argument(
+            "--database.schema",
+            dest="database_schema",
+            choices=sorted(SCHEMAS),
+            help="the schema flavour of the database (default: database.schema in the config "
+            "file, else reference)",
         )
         sub.add_argument(
             "--log.level",
@@ -186,6 +195,40 @@ async def _init_db(url: str) -> None:
         await engine.dispose()
 
 
+async def _check_database(config: Config, url: str) -> None:
+    """Fail in one line unless the database (and what else the source reads) is usable."""
+    source = SCHEMAS[config.database.schema](config.settings())
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with read_only(engine, config.database.statement_timeout) as connection:
+            lacking = await source.missing(connection)
+    except Unreachable as error:
+        raise Failure(f"cannot connect to {redact(url)}: {_first_line(error)}") from error
+    except SQLAlchemyError as error:
+        raise Failure(f"cannot read {redact(url)}: {_first_line(error)}") from error
+    finally:
+        await engine.dispose()
+    if lacking:
+        raise Failure(
+            f"{redact(url)} is not usable as a {config.database.schema} database: "
+            f"missing {'; '.join(lacking)} ({source.hint})"
+        )
+
+
+def _presence_summary(config: Config) -> str:
+    if config.database.schema != "chatwoot":
+        return ""
+    redis_url = config.chatwoot.redis_url
+    if redis_url is None:
+        return ", agents' status from the database (no Redis)"
+    return f", presence from Redis {redact(redis_url)}"
+
+
+def _first_line(error: BaseException) -> str:
+    message = str(error).strip() or type(error).__name__
+    return message.splitlines()[0]
+
+
 def run(argv: Sequence[str]) -> None:
     """Parse ``argv`` and run the command; raises Failure for operator errors."""
     arguments = list(argv)
@@ -199,15 +242,24 @@ def run(argv: Sequence[str]) -> None:
         config = load_config(args.config_file)
     except ConfigError as error:
         raise Failure(str(error)) from error
+    if args.database_schema is not None:
+        config = replace(config, database=replace(config.database, schema=args.database_schema))
     if args.command == "serve":
         _serve(args, config, _database_url(args, config))
     elif args.command == "check-config":
         url = _database_url(args, config)
+        asyncio.run(_check_database(config, url))
         print(
             f"configuration is valid: database {redact(url)}, schema {config.database.schema}, "
             f"{'sites ' + ', '.join(config.sites) if config.sites else 'all sites'}"
+            f"{_presence_summary(config)}"
         )
     elif args.command == "init-db":
+        if config.database.schema != "reference":
+            raise Failure(
+                f"init-db creates the reference schema only; a {config.database.schema} "
+                "database is made by its own platform"
+            )
         url = _database_url(args, config)
         asyncio.run(_init_db(url))
         print(f"reference schema ready in {redact(url)}")

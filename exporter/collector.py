@@ -15,7 +15,6 @@ from exporter import __version__
 from exporter.collection import Outcome
 from exporter.snapshot import (
     CHANNELS,
-    CRITERIA,
     PRESENCE,
     RATINGS,
     SALES,
@@ -53,10 +52,10 @@ def _keyed(values: Mapping[str, float], documented: Sequence[str]) -> Samples:
     return [((key,), values.get(key, 0)) for key in _label_values(values, documented)]
 
 
-def _ratings_by_bucket(ratings: Mapping[str, Ratings]) -> Samples:
+def _ratings_by_bucket(ratings: Mapping[str, Ratings], criteria: Sequence[str]) -> Samples:
     return [
         ((criterion, rating), getattr(ratings.get(criterion, Ratings()), rating))
-        for criterion in _label_values(ratings, CRITERIA)
+        for criterion in _label_values(ratings, criteria)
         for rating in RATINGS
     ]
 
@@ -65,12 +64,12 @@ def _one(value: float) -> Samples:
     return [((), value)]
 
 
-SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
+SITE_METRICS: tuple[tuple[Spec, Callable[[Site, Snapshot], Samples]], ...] = (
     (
         Spec(
             "chat_agents", "Connected agents assigned to the site, by current status.", ("status",)
         ),
-        lambda s: _keyed(s.agents, STATUSES),
+        lambda s, _: _keyed(s.agents, STATUSES),
     ),
     (
         Spec(
@@ -78,7 +77,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
             "Conversations in progress with an agent or bot on the site, by channel.",
             ("channel",),
         ),
-        lambda s: _keyed(s.active, CHANNELS),
+        lambda s, _: _keyed(s.active, CHANNELS),
     ),
     (
         Spec(
@@ -86,7 +85,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
             "Visitors waiting in the queue (no agent yet, not ended), by channel.",
             ("channel",),
         ),
-        lambda s: _keyed(s.waiting, CHANNELS),
+        lambda s, _: _keyed(s.waiting, CHANNELS),
     ),
     (
         Spec(
@@ -94,7 +93,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
             "Conversations in progress whose signal is triggered, by signal.",
             ("signal",),
         ),
-        lambda s: _keyed(s.signaled, SIGNALS),
+        lambda s, _: _keyed(s.signaled, SIGNALS),
     ),
     (
         Spec(
@@ -102,7 +101,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
             "Threshold beyond which a conversation in progress triggers the signal.",
             ("signal",),
         ),
-        lambda s: _keyed(s.thresholds, SIGNALS),
+        lambda s, _: _keyed(s.thresholds, SIGNALS),
     ),
     (
         Spec(
@@ -110,7 +109,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
             "Conversation slots of the available agents and bots assigned to the site.",
             ("kind",),
         ),
-        lambda s: _keyed(s.slots, SLOT_KINDS),
+        lambda s, _: _keyed(s.slots, SLOT_KINDS),
     ),
     (
         Spec(
@@ -118,22 +117,22 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
             "Free conversation slots of the available agents and bots assigned to the site.",
             ("kind",),
         ),
-        lambda s: _keyed(s.slots_available, SLOT_KINDS),
+        lambda s, _: _keyed(s.slots_available, SLOT_KINDS),
     ),
     (
         Spec("chat_conversations_today", "Conversations started on the site today (site time)."),
-        lambda s: _one(s.day.conversations),
+        lambda s, _: _one(s.day.conversations),
     ),
     (
         Spec("chat_conversations_ended_today", "Conversations started today that have ended."),
-        lambda s: _one(s.day.ended),
+        lambda s, _: _one(s.day.ended),
     ),
     (
         Spec(
             "chat_handling_time_seconds_today",
             "Total duration of the conversations started today that have ended.",
         ),
-        lambda s: _one(s.day.handling_seconds),
+        lambda s, _: _one(s.day.handling_seconds),
     ),
     (
         Spec(
@@ -141,7 +140,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
             "Transactions of the conversations started today.",
             needs=SALES,
         ),
-        lambda s: _one(s.day.transactions),
+        lambda s, _: _one(s.day.transactions),
     ),
     (
         Spec(
@@ -150,7 +149,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
             ("currency",),
             needs=SALES,
         ),
-        lambda s: _keyed(s.day.turnover, ()),
+        lambda s, _: _keyed(s.day.turnover, ()),
     ),
     (
         Spec(
@@ -158,7 +157,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
             "Conversations started today with at least one transaction.",
             needs=SALES,
         ),
-        lambda s: _one(s.day.converted),
+        lambda s, _: _one(s.day.converted),
     ),
     (
         Spec(
@@ -166,7 +165,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
             "Sum of the satisfaction scores given to conversations started today, by criterion.",
             ("criterion",),
         ),
-        lambda s: _keyed({k: r.score for k, r in s.day.satisfaction.items()}, CRITERIA),
+        lambda s, snap: _keyed({k: r.score for k, r in s.day.satisfaction.items()}, snap.criteria),
     ),
     (
         Spec(
@@ -174,25 +173,25 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site], Samples]], ...] = (
             "Satisfaction ratings of conversations started today, by criterion and rating.",
             ("criterion", "rating"),
         ),
-        lambda s: _ratings_by_bucket(s.day.satisfaction),
+        lambda s, snap: _ratings_by_bucket(s.day.satisfaction, snap.criteria),
     ),
     (
         Spec(
             "chat_oldest_waiting_seconds",
             "How long the longest-waiting visitor in the queue has waited (0 if none).",
         ),
-        lambda s: _one(s.oldest_waiting_seconds),
+        lambda s, _: _one(s.oldest_waiting_seconds),
     ),
 )
 
-AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent], Samples]], ...] = (
+AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent, Snapshot], Samples]], ...] = (
     (
         Spec(
             "chat_agent_status",
             "Current status of a connected agent: 1 for its status, 0 for the others.",
             ("status",),
         ),
-        lambda a: _keyed({a.status: 1}, STATUSES) if a.status else [],
+        lambda a, _: _keyed({a.status: 1}, STATUSES) if a.status else [],
     ),
     (
         Spec(
@@ -200,28 +199,28 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent], Samples]], ...] = (
             "Time the agent has been connected today.",
             needs=PRESENCE,
         ),
-        lambda a: _one(a.presence_seconds),
+        lambda a, _: _one(a.presence_seconds),
     ),
     (
         Spec(
             "chat_agent_conversations_today",
             "Conversations of the agent started on the site today.",
         ),
-        lambda a: _one(a.day.conversations),
+        lambda a, _: _one(a.day.conversations),
     ),
     (
         Spec(
             "chat_agent_conversations_ended_today",
             "Conversations of the agent started on the site today that have ended.",
         ),
-        lambda a: _one(a.day.ended),
+        lambda a, _: _one(a.day.ended),
     ),
     (
         Spec(
             "chat_agent_handling_time_seconds_today",
             "Total duration of the agent's ended conversations started on the site today.",
         ),
-        lambda a: _one(a.day.handling_seconds),
+        lambda a, _: _one(a.day.handling_seconds),
     ),
     (
         Spec(
@@ -229,7 +228,7 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent], Samples]], ...] = (
             "Transactions of the agent's conversations started on the site today.",
             needs=SALES,
         ),
-        lambda a: _one(a.day.transactions),
+        lambda a, _: _one(a.day.transactions),
     ),
     (
         Spec(
@@ -238,7 +237,7 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent], Samples]], ...] = (
             ("currency",),
             needs=SALES,
         ),
-        lambda a: _keyed(a.day.turnover, ()),
+        lambda a, _: _keyed(a.day.turnover, ()),
     ),
     (
         Spec(
@@ -246,7 +245,7 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent], Samples]], ...] = (
             "The agent's conversations started on the site today with a transaction.",
             needs=SALES,
         ),
-        lambda a: _one(a.day.converted),
+        lambda a, _: _one(a.day.converted),
     ),
     (
         Spec(
@@ -254,7 +253,7 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent], Samples]], ...] = (
             "Sum of the scores given to the agent's conversations started today, by criterion.",
             ("criterion",),
         ),
-        lambda a: _keyed({k: r.score for k, r in a.day.satisfaction.items()}, CRITERIA),
+        lambda a, snap: _keyed({k: r.score for k, r in a.day.satisfaction.items()}, snap.criteria),
     ),
     (
         Spec(
@@ -262,21 +261,21 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent], Samples]], ...] = (
             "Ratings given to the agent's conversations started today, by criterion.",
             ("criterion",),
         ),
-        lambda a: _keyed({k: r.count for k, r in a.day.satisfaction.items()}, CRITERIA),
+        lambda a, snap: _keyed({k: r.count for k, r in a.day.satisfaction.items()}, snap.criteria),
     ),
     (
         Spec(
             "chat_agent_conversations_active",
             "Conversations in progress with the agent on this site.",
         ),
-        lambda a: _one(a.active),
+        lambda a, _: _one(a.active),
     ),
     (
         Spec(
             "chat_agent_conversations_active_all_sites",
             "Conversations in progress with the agent on all sites.",
         ),
-        lambda a: _one(a.active_all_sites),
+        lambda a, _: _one(a.active_all_sites),
     ),
     (
         Spec(
@@ -284,25 +283,25 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent], Samples]], ...] = (
             "The agent's conversations in progress on the site whose signal is triggered.",
             ("signal",),
         ),
-        lambda a: _keyed(a.signals, SIGNALS),
+        lambda a, _: _keyed(a.signals, SIGNALS),
     ),
     (
         Spec("chat_agent_slots", "Conversations the agent can hold at once (max_slots)."),
-        lambda a: _one(a.slots),
+        lambda a, _: _one(a.slots),
     ),
 )
 
-OBJECTIVE_METRICS: tuple[tuple[Spec, Callable[[Objective], Samples]], ...] = (
+OBJECTIVE_METRICS: tuple[tuple[Spec, Callable[[Objective, Snapshot], Samples]], ...] = (
     (
         Spec("chat_objective_target", "Target of the objective."),
-        lambda o: _one(o.target),
+        lambda o, _: _one(o.target),
     ),
     (
         Spec(
             "chat_objective_value",
             "Today's value of the objective's metric for its scope (absent when undefined).",
         ),
-        lambda o: _one(o.value) if o.value is not None else [],
+        lambda o, _: _one(o.value) if o.value is not None else [],
     ),
 )
 
@@ -374,21 +373,21 @@ def data_families(snapshot: Snapshot, help_suffix: str = "") -> list[Family]:
             SITE_METRICS,
             [(_label_text(SITE_LABELS, (site.name,)), site) for site in sites],
             help_suffix,
-            snapshot.capabilities,
+            snapshot,
         ),
-        *_table(AGENT_METRICS, agents, help_suffix, snapshot.capabilities),
-        *_table(OBJECTIVE_METRICS, objectives, help_suffix, snapshot.capabilities),
+        *_table(AGENT_METRICS, agents, help_suffix, snapshot),
+        *_table(OBJECTIVE_METRICS, objectives, help_suffix, snapshot),
     ]
 
 
 def _table(
-    table: Sequence[tuple[Spec, Callable[[T], Samples]]],
+    table: Sequence[tuple[Spec, Callable[[T, Snapshot], Samples]]],
     subjects: Sequence[tuple[str, T]],
     help_suffix: str,
-    capabilities: frozenset[str],
+    snapshot: Snapshot,
 ) -> Iterator[Family]:
     for spec, samples in table:
-        if spec.needs is not None and spec.needs not in capabilities:
+        if spec.needs is not None and spec.needs not in snapshot.capabilities:
             continue
         yield Family(
             spec.name,
@@ -396,7 +395,7 @@ def _table(
             [
                 (prefix + _more_labels(spec.labels, tuple(extra)), value)
                 for prefix, subject in subjects
-                for extra, value in samples(subject)
+                for extra, value in samples(subject, snapshot)
             ],
         )
 

@@ -98,8 +98,10 @@ class Snapshot:
 
     ``capabilities`` name the optional figures the source's schema holds (``SALES``,
     ``PRESENCE``); families that need one it lacks are not published rather than shown as 0.
+    ``criteria`` are the satisfaction criteria the schema rates, always published.
     """
 
     taken_at: datetime
     sites: tuple[Site, ...]
     capabilities: frozenset[str] = EVERY_CAPABILITY
+    criteria: tuple[str, ...] = CRITERIA

@@ -1,12 +1,13 @@
 """The command line as an operator meets it: help, check-config, init-db."""
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from exporter import __version__
-from tests.builder import Scenario, scrape
+from tests.builder import Scenario, reset_schema, scrape
 from tests.conftest import BACKENDS, server_url
 from tests.servers import run_cli
 
@@ -29,20 +30,47 @@ def test_version() -> None:
     assert run_cli("--version").stdout == f"chat-supervision-exporter {__version__}\n"
 
 
-def test_check_config_accepts_a_valid_file(tmp_path: Path) -> None:
+def test_check_config_accepts_a_valid_file_and_database(tmp_path: Path) -> None:
+    url = server_url("postgresql")
     config = tmp_path / "config.yml"
-    config.write_text("database:\n  url: postgresql://u:pw@db/chat\nsites: [paris]\n")
+    config.write_text(f"database:\n  url: {url}\nsites: [paris]\n")
+    asyncio.run(reset_schema(url))
     result = run_cli("check-config", "--config.file", str(config))
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "configuration is valid: database postgresql://u:***@db/chat, schema reference, sites paris\n"
+        f"configuration is valid: database {url}, schema reference, sites paris\n"
     )
 
 
-def test_check_config_takes_the_url_from_the_environment(tmp_path: Path) -> None:
-    result = run_cli("check-config", env={"CHAT_EXPORTER_DATABASE_URL": "mysql://root@db/chat"})
-    assert result.returncode == 0
-    assert "database mysql://root@db/chat, schema reference, all sites" in result.stdout
+def test_check_config_takes_the_url_from_the_environment(sqlite_url: str) -> None:
+    result = run_cli("check-config", env={"CHAT_EXPORTER_DATABASE_URL": sqlite_url})
+    assert result.returncode == 0, result.stderr
+    assert f"database {sqlite_url}, schema reference, all sites" in result.stdout
+
+
+def test_check_config_names_what_the_database_lacks(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    with sqlite3.connect(tmp_path / "other.db") as connection:
+        connection.execute("CREATE TABLE sites (id INTEGER PRIMARY KEY, name TEXT)")
+    result = run_cli("check-config", "--database.url", url)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"chat-supervision-exporter: {url} is not usable as a reference database: missing "
+        "column sites.timezone; column sites.max_handling_seconds; "
+        "column sites.max_response_seconds; table agents; table agent_sites; "
+        "table agent_sessions; table conversations; table messages; "
+        "table satisfaction_ratings; table transactions; table objectives "
+        "(is this the reference schema? `chat-supervision-exporter init-db` creates it)\n"
+    )
+
+
+def test_check_config_names_an_unreachable_database() -> None:
+    result = run_cli("check-config", "--database.url", "postgresql://u:pw@127.0.0.1:1/chat")
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "chat-supervision-exporter: cannot connect to postgresql://u:***@127.0.0.1:1/chat: "
+    )
+    assert result.stderr.count("\n") == 1
 
 
 def test_check_config_refuses_a_missing_url() -> None:

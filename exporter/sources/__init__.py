@@ -4,8 +4,9 @@
 """
 
 from exporter.sources.base import Source, Unavailable
+from exporter.sources.chatwoot import ChatwootSource
 from exporter.sources.reference import ReferenceSource
 
-SCHEMAS: dict[str, type[Source]] = {"reference": ReferenceSource}
+SCHEMAS: dict[str, type[Source]] = {"reference": ReferenceSource, "chatwoot": ChatwootSource}
 
 __all__ = ["SCHEMAS", "Source", "Unavailable"]

@@ -1,15 +1,17 @@
 """What every source is: a reader of one schema flavour's rows, which assembly makes a Snapshot."""
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar
 
+from sqlalchemy import Connection, inspect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from exporter.assembly import assemble
 from exporter.readings import Readings
 from exporter.settings import Settings
-from exporter.snapshot import Snapshot
+from exporter.snapshot import CRITERIA, Snapshot
 
 
 class Unavailable(Exception):
@@ -22,6 +24,9 @@ class Source(ABC):
     schema holds (``exporter.snapshot``), and families needing others are not published."""
 
     capabilities: ClassVar[frozenset[str]]
+    criteria: ClassVar[tuple[str, ...]] = CRITERIA
+    required: ClassVar[Mapping[str, tuple[str, ...]]]
+    """The tables the source reads, and in each the columns it cannot do without."""
     hint: ClassVar[str]
     """Appended to "missing table" errors: how to get this schema right."""
 
@@ -34,8 +39,22 @@ class Source(ABC):
 
     async def missing(self, connection: AsyncConnection) -> list[str]:
         """What the database (or another store the source reads) lacks; empty when usable."""
-        return []
+
+        def absent(sync_connection: Connection) -> list[str]:
+            schema = inspect(sync_connection)
+            lacking = []
+            for table, columns in self.required.items():
+                if not schema.has_table(table):
+                    lacking.append(f"table {table}")
+                    continue
+                present = {column["name"] for column in schema.get_columns(table)}
+                lacking += [f"column {table}.{name}" for name in columns if name not in present]
+            return lacking
+
+        return await connection.run_sync(absent)
 
     async def snapshot(self, connection: AsyncConnection, now: datetime) -> Snapshot:
         """The figures at ``now`` (aware UTC)."""
-        return assemble(await self.read(connection, now), self.settings, self.capabilities)
+        return assemble(
+            await self.read(connection, now), self.settings, self.capabilities, self.criteria
+        )

@@ -7,9 +7,9 @@ the site totals attached by window functions; Python only files those rows into 
 cutoffs are computed here once per site and joined in as a small derived table (``site_days``).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     CTE,
@@ -40,6 +40,7 @@ from exporter.schema import (
     agents,
     conversations,
     messages,
+    metadata,
     objectives,
     satisfaction_ratings,
     sites,
@@ -61,6 +62,9 @@ class ReferenceSource(Source):
     """The reference schema of ``exporter.schema``: everything the snapshot can hold."""
 
     capabilities = EVERY_CAPABILITY
+    required: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        table.name: tuple(table.columns.keys()) for table in metadata.tables.values()
+    }
     hint = "is this the reference schema? `chat-supervision-exporter init-db` creates it"
 
     async def read(self, connection: AsyncConnection, now: datetime) -> Readings:
