@@ -291,7 +291,11 @@ def _build(cls: type[T], raw: object, prefix: str) -> T:
         if key not in known:
             raise ConfigError(f"{prefix}{key}: unknown key in {where} (known: {', '.join(known)})")
     values = {
-        key: known[key].metadata["parse"](value, f"{prefix}{key}") for key, value in raw.items()
+        # null is accepted where it is the default: the key's "none" (a URL, a scope).
+        key: None
+        if value is None and known[key].default is None
+        else known[key].metadata["parse"](value, f"{prefix}{key}")
+        for key, value in raw.items()
     }
     return cls(**values)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from exporter.config import Config, ConfigError, duration, load_config, parse_config
-from exporter.settings import Settings
+from exporter.settings import ChatwootSettings, ConfiguredObjective, Settings, SiteSignals
 
 FULL = """
 database:
@@ -49,6 +49,56 @@ def test_every_key() -> None:
     assert config.settings() == Settings(900, 45, 5, 3, ("paris", "lyon"))
 
 
+CHATWOOT = """
+database:
+  url: postgresql://chatwoot_reader@db/chatwoot_production
+  schema: chatwoot
+chatwoot:
+  redis_url: redis://redis:6379/0
+  redis_key_prefix: "alfred:"
+  presence_seconds: 30
+  default_max_slots: 4
+  accounts: [1, 3]
+signals:
+  handling_duration: 20m
+  response_time: 1m
+  sites:
+    "Website FR": {handling_duration: 10m, response_time: 2m}
+    "Voice": {response_time: 30s}
+objectives:
+  - name: daily contacts
+    site: "Website FR"
+    agent_id: 7
+    metric: conversations
+    target: 40
+  - {name: sales, metric: turnover, target: 1500.5, currency: EUR}
+"""
+
+
+def test_the_chatwoot_example() -> None:
+    config = parse_config(CHATWOOT)
+    assert config.database.schema == "chatwoot"
+    assert config.settings() == Settings(
+        handling_seconds=1200,
+        response_seconds=60,
+        site_signals={
+            "Website FR": SiteSignals(handling_seconds=600, response_seconds=120),
+            "Voice": SiteSignals(handling_seconds=None, response_seconds=30),
+        },
+        objectives=(
+            ConfiguredObjective("daily contacts", "conversations", 40, "Website FR", 7),
+            ConfiguredObjective("sales", "turnover", 1500.5, currency="EUR"),
+        ),
+        chatwoot=ChatwootSettings(
+            redis_url="redis://redis:6379/0",
+            redis_key_prefix="alfred:",
+            presence_seconds=30,
+            default_max_slots=4,
+            accounts=(1, 3),
+        ),
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "seconds"), [(0, 0), (2.5, 2.5), ("500ms", 0.5), ("1h2m3s", 3723), ("1d", 86400)]
 )
@@ -67,7 +117,20 @@ def test_durations(text: object, seconds: float) -> None:
         ("collection:\n  timeout: 0s\n", "config: collection.timeout: must be longer than 0s, got '0s'"),
         ("collection:\n  timeout: true\n", "config: collection.timeout: expected a duration like 10s, got True"),
         ("database:\n  pool_size: 0\n", "config: database.pool_size: expected a whole number of at least 1, got 0"),
-        ("database:\n  schema: chatwoot\n", "config: database.schema: unknown schema 'chatwoot' (known: reference)"),
+        ("database:\n  schema: zendesk\n", "config: database.schema: unknown schema 'zendesk' (known: chatwoot, reference)"),
+        ("signals:\n  sites: [paris]\n", "config: signals.sites: expected a mapping of site names, got ['paris']"),
+        ("signals:\n  sites:\n    paris: {response: 1m}\n", "config: signals.sites.paris.response: unknown key in signals.sites.paris (known: handling_duration, response_time)"),
+        ("signals:\n  sites:\n    paris: {response_time: 0s}\n", "config: signals.sites.paris.response_time: must be longer than 0s, got '0s'"),
+        ("objectives: {name: x}\n", "config: objectives: expected a list of objectives, got {'name': 'x'}"),
+        ("objectives:\n  - {name: x, metric: conversations}\n", "config: objectives[0]: name, metric and target are required"),
+        ("objectives:\n  - {name: x, metric: nps, target: 1}\n", "config: objectives[0].metric: unknown metric 'nps' (known: conversations, transactions,"),
+        ("objectives:\n  - {name: x, metric: turnover, target: 1, currency: euro}\n", "config: objectives[0].currency: expected an ISO 4217 code like EUR, got 'euro'"),
+        ("objectives:\n  - {name: x, metric: conversations, target: 1, currency: EUR}\n", "config: objectives[0].currency: only a turnover objective has a currency"),
+        ("objectives:\n  - {name: x, metric: conversations, target: .nan}\n", "config: objectives[0].target: expected a finite number, got nan"),
+        ("objectives:\n  - {name: x, metric: conversations, target: 1, agent_id: 0}\n", "config: objectives[0].agent_id: expected an id (a whole number of at least 1), got 0"),
+        ("chatwoot:\n  redis_url: http://redis\n", "config: chatwoot.redis_url: expected a redis://, rediss:// or unix:// URL"),
+        ("chatwoot:\n  accounts: [1, x]\n", "config: chatwoot.accounts[1]: expected an id (a whole number of at least 1), got 'x'"),
+        ("chatwoot:\n  default_max_slots: 0\n", "config: chatwoot.default_max_slots: expected a whole number of at least 1, got 0"),
         ("satisfaction:\n  good_min: 6\n", "config: satisfaction.good_min: expected a score from 1 to 5, got 6"),
         ("satisfaction:\n  good_min: 3\n  poor_max: 3\n", "config: satisfaction.poor_max (3) must be below satisfaction.good_min (3)"),
         ("sites: paris\n", "config: sites: expected a list of site names, got 'paris'"),

@@ -15,7 +15,9 @@ from exporter.collector import (
     OBJECTIVE_METRICS,
     SITE_LABELS,
     SITE_METRICS,
+    Spec,
 )
+from exporter.sources import SCHEMAS
 from tests.servers import installed, succeeds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,12 +48,21 @@ def _rows(section: str) -> list[list[str]]:
     ],
 )
 def test_metric_tables_match_the_code(
-    title: str, specs: list[object], labels: tuple[str, ...]
+    title: str, specs: list[Spec], labels: tuple[str, ...]
 ) -> None:
     section = _section(title)
     documented = [tuple(row) for row in _rows(section)]
     served = [
-        (f"`{spec.name}`", ", ".join(f"`{label}`" for label in spec.labels), spec.help)  # type: ignore[attr-defined]
+        (
+            f"`{spec.name}`",
+            ", ".join(f"`{label}`" for label in spec.labels),
+            ", ".join(
+                name
+                for name, source in sorted(SCHEMAS.items())
+                if spec.needs is None or spec.needs in source.capabilities
+            ),
+            spec.help,
+        )
         for spec in specs
     ]
     assert documented == served

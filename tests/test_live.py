@@ -1,6 +1,6 @@
 """Conversations in progress, the waiting queue, and the two signals with their thresholds."""
 
-from exporter.settings import Settings
+from exporter.settings import Settings, SiteSignals
 from tests.builder import Scenario, scrape
 
 NOW = "2026-11-24 12:00:00"
@@ -96,3 +96,46 @@ async def test_sites_without_thresholds_use_the_configured_defaults(database_url
     assert m("chat_conversations_signaled", site="defaults", signal="response_time") == 1
     assert m("chat_conversations_waiting", site="defaults", channel="chat") == 0
     assert m("chat_oldest_waiting_seconds", site="defaults") == 0
+
+
+async def test_per_site_thresholds_from_the_configuration(database_url: str) -> None:
+    """A site's own column wins over signals.sites, which wins over the defaults."""
+    s = Scenario()
+    own = s.site("own", max_handling=600)  # response_time from signals.sites: 30 s
+    configured = s.site("configured")  # both from signals.sites: 300 s and 30 s
+    default = s.site("default")  # not in signals.sites: 1200 s and 60 s
+    ann = s.agent("Ann", [own, configured, default])
+    for site in (own, configured, default):
+        # Started 400 s ago; the visitor has waited 45 s for a reply.
+        c = s.conversation(site, ann, "2026-11-24 11:53:20")
+        s.message(c, "visitor", "2026-11-24 11:53:20")
+        s.message(c, "agent", "2026-11-24 11:53:30")
+        s.message(c, "visitor", "2026-11-24 11:59:15")
+    await s.write(database_url)
+    settings = Settings(
+        site_signals={
+            "own": SiteSignals(handling_seconds=100, response_seconds=30),
+            "configured": SiteSignals(handling_seconds=300, response_seconds=30),
+        }
+    )
+
+    m = await scrape(database_url, NOW, settings)
+
+    thresholds = m.table("chat_signal_threshold_seconds", ("site", "signal"))
+    assert thresholds == {
+        ("own", "handling_duration"): 600,
+        ("own", "response_time"): 30,
+        ("configured", "handling_duration"): 300,
+        ("configured", "response_time"): 30,
+        ("default", "handling_duration"): 1200,
+        ("default", "response_time"): 60,
+    }
+    # 400 s > 300 s on "configured" only; 45 s > 30 s on "own" and "configured".
+    assert m.table("chat_conversations_signaled", ("site", "signal")) == {
+        ("own", "handling_duration"): 0,
+        ("own", "response_time"): 1,
+        ("configured", "handling_duration"): 1,
+        ("configured", "response_time"): 1,
+        ("default", "handling_duration"): 0,
+        ("default", "response_time"): 0,
+    }

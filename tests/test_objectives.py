@@ -1,5 +1,6 @@
 """Objectives: today's value of each objective's metric for its scope, next to its target."""
 
+from exporter.settings import ConfiguredObjective, Settings
 from tests.builder import Scenario, scrape
 
 NOW = "2026-11-24 12:00:00"
@@ -82,3 +83,42 @@ async def test_objective_values_and_scopes(database_url: str) -> None:
     }
     assert m("chat_objective_target", **site_goal("main", "Conversion", "conversion_rate")) == 0.3
     assert m("chat_objective_target", **agent_goal("Ann AHT", "handling_time", ann, "Ann")) == 200
+
+
+async def test_configured_objectives_are_added_to_the_database_ones(database_url: str) -> None:
+    s = Scenario()
+    main, second = s.site("main"), s.site("second")
+    ann = s.agent("Ann", [main])
+    s.session(ann, "available", "2026-11-24 10:00:00")
+    s.conversation(main, ann, "2026-11-24 10:00:00", "2026-11-24 10:05:00")  # 300 s
+    s.conversation(main, ann, "2026-11-24 11:00:00", "2026-11-24 11:01:40")  # 100 s
+    s.conversation(second, None, "2026-11-24 11:30:00")
+    s.objective("Stored", "conversations", 5, site=main)
+    await s.write(database_url)
+    settings = Settings(
+        objectives=(
+            ConfiguredObjective("Daily contacts", "conversations", 40),  # every site
+            ConfiguredObjective("Main AHT", "handling_time", 180, site="main"),
+            ConfiguredObjective("Ann contacts", "conversations", 10, agent_id=ann),
+            ConfiguredObjective("Elsewhere", "conversations", 1, site="nowhere"),
+        )
+    )
+
+    m = await scrape(database_url, NOW, settings)
+
+    targets = m.table("chat_objective_target", ("site", "objective", "agent_id"))
+    assert targets == {
+        ("main", "Stored", ""): 5,
+        ("main", "Daily contacts", ""): 40,
+        ("second", "Daily contacts", ""): 40,
+        ("main", "Main AHT", ""): 180,
+        ("main", "Ann contacts", str(ann)): 10,  # Ann has series on main only
+    }
+    values = m.table("chat_objective_value", ("site", "objective", "agent_id"))
+    assert values == {
+        ("main", "Stored", ""): 2,
+        ("main", "Daily contacts", ""): 2,
+        ("second", "Daily contacts", ""): 1,
+        ("main", "Main AHT", ""): (300 + 100) / 2,
+        ("main", "Ann contacts", str(ann)): 2,
+    }

@@ -242,14 +242,15 @@ GROUP BY site_id, agent_id, waiting, channel
 """
 
 
-# Columns and tables that older Chatwoot releases lack.
+# Columns and tables that older Chatwoot releases lack (or that the role may not read).
 _OPTIONAL = """
 SELECT
   EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('conversations')
           AND attname = 'waiting_since' AND NOT attisdropped) AS waiting_since,
   EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('account_users')
           AND attname = 'agent_capacity_policy_id' AND NOT attisdropped)
-    AND to_regclass('inbox_capacity_limits') IS NOT NULL AS capacity
+    AND COALESCE(has_table_privilege(to_regclass('inbox_capacity_limits'), 'SELECT'), false)
+    AS capacity
 """
 
 
