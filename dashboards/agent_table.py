@@ -155,7 +155,8 @@ DESCRIPTION = (
     "the site's currency; blank when the agent sold in several currencies), conversion rate, "
     "transactions and average satisfaction (1 to 5, coloured like the satisfaction panels); "
     "then conversations in progress on this site and on all sites, and conversations with a "
-    "triggered signal (the row turns red). Click an agent to see its live conversations."
+    "triggered signal (the row turns red). Click an agent to see its live conversations. "
+    "On Chatwoot, which records no sales nor presence time, those columns stay empty."
 )
 
 

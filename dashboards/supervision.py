@@ -195,7 +195,8 @@ def satisfaction_by_criterion() -> stat.Panel:
     return _satisfaction_stat(
         "Satisfaction by criterion",
         "Average score (1 to 5) of today's ratings of each site's conversations for each "
-        "criterion: welcome, response time, quality. " + SATISFACTION_BANDS,
+        "criterion (welcome, response time, quality; on Chatwoot a single one, overall). "
+        + SATISFACTION_BANDS,
         12,
     ).with_target(
         target(
