@@ -1,5 +1,8 @@
 """Fill a database with a synthetic contact centre of a given size, for the benchmark.
 
+This module fills the reference schema; ``--database.schema chatwoot`` hands over to
+``bench.chatwoot``, which fills Chatwoot's tables the same way.
+
 Rows are made inside the database by set-based ``INSERT … SELECT`` over a counter
 (PostgreSQL's generate_series, a counter table on SQLite), because a Python loop would take
 longer than the benchmark itself at size L. Every choice is derived from the row number with
@@ -13,23 +16,28 @@ spread from UTC midnight to the generation time.
 
 import argparse
 import asyncio
-import hashlib
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.schema import CreateTable
 
+from bench.chatwoot import SIZES as CHATWOOT_SIZES
+from bench.chatwoot import generate as generate_chatwoot
+from bench.rows import (
+    DAY_SECONDS,
+    HISTORY_DAYS,
+    MESSAGES_PER_CONVERSATION,
+    Flavour,
+    create_database,
+    pick,
+    timed,
+)
 from exporter.database import create_engine, redact
 from exporter.schema import metadata
 
-HISTORY_DAYS = 7
-MESSAGES_PER_CONVERSATION = 10
 BOT_EVERY = 20  # agent ids divisible by this are bots: 5 %
-DAY_SECONDS = 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,40 +56,6 @@ SIZES = {
     "M": Size(sites=20, agents=500, connected=300, conversations=50_000, waiting=200),
     "L": Size(sites=100, agents=5_000, connected=2_000, conversations=300_000, waiting=500),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Flavour:
-    """The two SQL spellings that differ between the databases: a counter and a timestamp."""
-
-    name: str
-
-    def series(self, count: int, alias: str) -> str:
-        """A derived table ``alias(n)`` of the integers 1 to ``count``."""
-        if self.name == "postgresql":
-            return f"generate_series(1, {count}) AS {alias}(n)"
-        return f"(SELECT n FROM bench_counter WHERE n <= {count}) AS {alias}"
-
-    def timestamp(self, epoch: str) -> str:
-        """The naive UTC timestamp of Unix time ``epoch``, stored as SQLAlchemy stores one."""
-        if self.name == "postgresql":
-            return f"(to_timestamp({epoch}) AT TIME ZONE 'UTC')"
-        return f"(strftime('%Y-%m-%d %H:%M:%S', {epoch}, 'unixepoch') || '.000000')"
-
-
-def pick(value: str, purpose: str, choices: int | str) -> str:
-    """SQL for a pseudo-random integer in [0, choices) derived from the integer ``value``.
-
-    ``value`` times an odd 32-bit multiplier of its own per purpose (so that choices made from
-    the same row number are independent), then a xor-shift and a second multiplication, so
-    that consecutive values do not drift together; the choice is taken from the top 20 bits.
-    SQLite has no xor: ``a ^ b`` is ``(a | b) - (a & b)``. Products are BIGINT, below 2^63.
-    """
-    multiplier = int.from_bytes(hashlib.sha256(purpose.encode()).digest()[:4], "big") | 1
-    spread = f"(CAST({value} AS BIGINT) * {multiplier} % 4294967296)"
-    shifted = f"({spread} / 65536)"
-    mixed = f"((({spread} | {shifted}) - ({spread} & {shifted})) * 1540483477 % 4294967296)"
-    return f"({mixed} / 4096 * ({choices}) / 1048576)"
 
 
 def _status(value: str) -> str:
@@ -272,39 +246,10 @@ def _create_indexes(connection: Connection) -> None:
             index.create(connection)
 
 
-async def _create_database(url: str) -> None:
-    """Create the PostgreSQL database of ``url`` if it is missing, from the ``postgres`` one."""
-    target = make_url(url)
-    admin = create_engine(
-        target.set(database="postgres").render_as_string(hide_password=False),
-        read_only=False,
-        pool_size=1,
-    )
-    try:
-        async with admin.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            name = target.database or ""
-            exists = await connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-            )
-            if not exists:
-                quoted = admin.dialect.identifier_preparer.quote(name)
-                await connection.execute(text(f"CREATE DATABASE {quoted}"))
-    finally:
-        await admin.dispose()
-
-
-async def _timed(connection: AsyncConnection, sql: Sequence[str]) -> float:
-    started = time.perf_counter()
-    for statement in sql:
-        await connection.exec_driver_sql(statement)
-    return time.perf_counter() - started
-
-
 async def generate(url: str, size: Size) -> None:
     """Drop and recreate the reference schema at ``url`` and fill it; prints timings and counts."""
     if make_url(url).get_backend_name() in ("postgresql", "postgres"):
-        await _create_database(url)
+        await create_database(url)
     engine = create_engine(url, read_only=False, pool_size=1)
     flavour = Flavour(engine.dialect.name)
     started = time.perf_counter()
@@ -316,7 +261,7 @@ async def generate(url: str, size: Size) -> None:
             await connection.run_sync(metadata.drop_all)
             for table in metadata.sorted_tables:
                 await connection.execute(CreateTable(table))
-            load = await _timed(connection, statements(flavour, size, int(time.time())))
+            load = await timed(connection, statements(flavour, size, int(time.time())))
             index_started = time.perf_counter()
             await connection.run_sync(_create_indexes)
             indexes = time.perf_counter() - index_started
@@ -331,7 +276,7 @@ async def generate(url: str, size: Size) -> None:
                 # and CHECKPOINT writes the load out now: else the first scrapes pay for both.
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
                 finish = ["VACUUM (ANALYZE)", "CHECKPOINT"]
-            analyse = await _timed(connection, finish)
+            analyse = await timed(connection, finish)
             await connection.commit()
     finally:
         await engine.dispose()
@@ -348,8 +293,21 @@ def main() -> None:
     )
     parser.add_argument("--size", choices=sorted(SIZES), required=True)
     parser.add_argument("--database.url", dest="database_url", required=True, metavar="URL")
+    parser.add_argument(
+        "--database.schema",
+        dest="schema",
+        choices=("reference", "chatwoot"),
+        default="reference",
+        help="the tables to fill: the exporter's reference schema (default) or Chatwoot's "
+        "(PostgreSQL only)",
+    )
     args = parser.parse_args()
-    asyncio.run(generate(args.database_url, SIZES[args.size]))
+    if args.schema == "reference":
+        asyncio.run(generate(args.database_url, SIZES[args.size]))
+        return
+    if make_url(args.database_url).get_backend_name() not in ("postgresql", "postgres"):
+        parser.error("the Chatwoot schema needs a PostgreSQL database")
+    asyncio.run(generate_chatwoot(args.database_url, CHATWOOT_SIZES[args.size]))
 
 
 if __name__ == "__main__":

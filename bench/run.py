@@ -1,11 +1,11 @@
 """Measure the exporter on a database filled by ``bench.generate``, and print a Markdown table.
 
 What a scrape costs end to end (sequential, then concurrent scrapers sharing collections), how
-much of it is the reference source and how much the bare SQL, the exporter's peak memory and
-the size of what Prometheus receives. The exporter runs as its own process, as in production;
-the source and the SQL are timed in this process after it has stopped, so that they do not
-compete for the CPU. Scrapes send Prometheus' headers (OpenMetrics, gzip) and count only if the
-collection succeeded (``chat_up 1``).
+much of it is the source of the database's schema and how much the bare SQL, the exporter's
+peak memory and the size of what Prometheus receives. The exporter runs as its own process, as
+in production; the source and the SQL are timed in this process after it has stopped, so that
+they do not compete for the CPU. Scrapes send Prometheus' headers (OpenMetrics, gzip) and
+count only if the collection succeeded (``chat_up 1``).
 """
 
 import argparse
@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 from exporter.config import DatabaseConfig
 from exporter.database import create_engine, read_only, redact
 from exporter.settings import Settings
-from exporter.sources.reference import ReferenceSource
+from exporter.sources import SCHEMAS
 
 WARMUP = 3
 READY_TIMEOUT_SECONDS = 30.0
@@ -102,10 +102,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def exporter(url: str, log: IO[bytes]) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def exporter(
+    url: str, schema: str, log: IO[bytes]
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """The exporter serving ``url`` on a free local port, always stopped on the way out."""
     port = _free_port()
     command = [sys.executable, "-m", "exporter", "--database.url", url]
+    command += ["--database.schema", schema]
     command += ["--web.listen-address", f"127.0.0.1:{port}"]
     process = subprocess.Popen(command, stdout=log, stderr=log)
     try:
@@ -165,14 +168,16 @@ class HTTPFigures:
     peak_rss_kib: int
 
 
-async def measure_http(url: str, scrapes: int, concurrency: int, log: IO[bytes]) -> HTTPFigures:
+async def measure_http(
+    url: str, schema: str, scrapes: int, concurrency: int, log: IO[bytes]
+) -> HTTPFigures:
     """Sequential then concurrent scrapes of a fresh exporter process, and its peak RSS."""
     timeout = aiohttp.ClientTimeout(total=120)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(
         timeout=timeout, connector=connector, auto_decompress=False
     ) as session:
-        with exporter(url, log) as (process, base):
+        with exporter(url, schema, log) as (process, base):
             await _wait_ready(session, base, process)
             metrics = f"{base}/metrics"
             await _scrapes(session, metrics, WARMUP)
@@ -206,11 +211,11 @@ async def _timed(runs: int, once: Callable[[], Awaitable[object]]) -> list[float
     return durations
 
 
-async def measure_source(url: str, runs: int) -> tuple[list[float], list[Statement]]:
-    """The reference source as a collection runs it, and the statements of one fetch."""
+async def measure_source(url: str, schema: str, runs: int) -> tuple[list[float], list[Statement]]:
+    """The schema's source as a collection runs it, and the statements of one snapshot."""
     engine = create_engine(url)
     timeout = DatabaseConfig().statement_timeout
-    source = ReferenceSource(Settings())
+    source = SCHEMAS[schema](Settings())
     statements: list[Statement] = []
 
     def record(*args: Any) -> None:
@@ -261,6 +266,7 @@ async def measure_raw_sql(url: str, statements: Sequence[Statement], runs: int) 
     async def replay_postgresql() -> None:
         transaction = server.transaction(isolation="repeatable_read", readonly=True)
         await transaction.start()
+        await server.execute("SET LOCAL jit = off")  # as the exporter's transaction does
         for statement, parameters in statements:
             await server.fetch(statement, *parameters)
         await transaction.rollback()
@@ -292,7 +298,7 @@ def report(
             "concurrent throughput",
             f"{len(http.concurrent) / http.concurrent_seconds:.1f} scrapes/s",
         ),
-        ("source in-process (fetch in read_only), median / p95", str(Spread.of(source))),
+        ("source in-process (snapshot in read_only), median / p95", str(Spread.of(source))),
         ("raw SQL through the bare driver, median / p95", str(raw_sql)),
         ("scrape median / raw SQL median", f"{sequential.median / raw_sql.median:.2f}"),
         ("exporter peak RSS (VmHWM)", f"{http.peak_rss_kib / 1024:.0f} MiB"),
@@ -313,18 +319,18 @@ def report(
 
 
 async def benchmark(
-    url: str, scrapes: int, concurrency: int
+    url: str, schema: str, scrapes: int, concurrency: int
 ) -> tuple[HTTPFigures, list[float], list[float]]:
     """The HTTP figures, then the source's and the bare SQL's durations; the exporter's own
     output is shown only if it failed."""
     with tempfile.TemporaryFile() as log:
         try:
-            http = await measure_http(url, scrapes, concurrency, log)
+            http = await measure_http(url, schema, scrapes, concurrency, log)
         except Exception:
             log.seek(0)
             sys.stderr.write(log.read().decode(errors="replace"))
             raise
-    source, statements = await measure_source(url, scrapes)
+    source, statements = await measure_source(url, schema, scrapes)
     raw = await measure_raw_sql(url, statements, scrapes)
     return http, source, raw
 
@@ -334,6 +340,13 @@ def main() -> None:
         prog="python -m bench.run", description="Benchmark the exporter on a generated database."
     )
     parser.add_argument("--database.url", dest="database_url", required=True, metavar="URL")
+    parser.add_argument(
+        "--database.schema",
+        dest="schema",
+        choices=sorted(SCHEMAS),
+        default="reference",
+        help="the schema bench.generate filled (default: reference)",
+    )
     parser.add_argument("--scrapes", type=int, default=50, help="scrapes per measure (default 50)")
     parser.add_argument(
         "--concurrency", type=int, default=10, help="concurrent scrapers (default 10)"
@@ -341,7 +354,9 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.concurrency <= args.scrapes:
         parser.error("--concurrency must be between 1 and --scrapes")
-    http, source, raw = asyncio.run(benchmark(args.database_url, args.scrapes, args.concurrency))
+    http, source, raw = asyncio.run(
+        benchmark(args.database_url, args.schema, args.scrapes, args.concurrency)
+    )
     print(report(args.database_url, sys.argv[1:], http, source, raw))
 
 

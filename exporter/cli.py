@@ -10,7 +10,7 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from exporter import __version__, logs
 from exporter.collection import Collection
 from exporter.config import Config, ConfigError, load_config
 from exporter.database import BadURL, Unreachable, async_url, create_engine, read_only, redact
-from exporter.demo import simulation
+from exporter.demo import chatwoot_simulation, simulation
 from exporter.schema import create_schema
 from exporter.sources import SCHEMAS
 from exporter.web import DEFAULT_PORT, create_app, parse_listen_address
@@ -155,7 +155,7 @@ def _serve(args: argparse.Namespace, config: Config, url: str, demo: bool = Fals
         help_suffix=f" Cached for up to {min_interval:g}s." if min_interval > 0 else "",
     )
     if demo:
-        app.cleanup_ctx.append(simulation(url))
+        app.cleanup_ctx.append(_simulation(config, url))
 
     async def dispose(_app: web.Application) -> None:
         await engine.dispose()
@@ -169,6 +169,18 @@ def _serve(args: argparse.Namespace, config: Config, url: str, demo: bool = Fals
         web.run_app(app, host=host, port=port, print=None, handle_signals=True)
     except OSError as error:
         raise Failure(f"cannot listen on {args.listen_address}: {error.strerror}") from error
+
+
+def _simulation(config: Config, url: str) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The demo's simulator for the configured schema, writing into ``url``."""
+    if config.database.schema == "chatwoot":
+        try:
+            return chatwoot_simulation(
+                url, config.chatwoot.redis_url, config.chatwoot.redis_key_prefix
+            )
+        except ValueError as error:
+            raise Failure(str(error)) from error
+    return simulation(url)
 
 
 def _tune_garbage_collector() -> None:
