@@ -15,7 +15,11 @@ import pytest
 from tests.builder import reset_schema
 
 REQUIRE_ENV = "CHAT_TEST_REQUIRE_SERVICES"
-SERVER_URL_ENV = {"postgresql": "CHAT_TEST_POSTGRESQL_URL", "mariadb": "CHAT_TEST_MARIADB_URL"}
+SERVER_URL_ENV = {
+    "postgresql": "CHAT_TEST_POSTGRESQL_URL",
+    "mariadb": "CHAT_TEST_MARIADB_URL",
+    "redis": "CHAT_TEST_REDIS_URL",
+}
 BACKENDS = ("sqlite", "postgresql", "mariadb")
 
 

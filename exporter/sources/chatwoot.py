@@ -73,11 +73,11 @@ WHERE (CAST(:every_account AS boolean) OR i.account_id = ANY(CAST(:accounts AS i
   AND (CAST(:every_site AS boolean) OR i.name = ANY(CAST(:sites AS text[])))
 """
 
-_FIRST_ID = f"""
-WITH {_SITE_DAYS}
+# A lower bound of the ids of today's conversations (exact filters follow); without an index
+# on created_at, this is the one pass over the table (docs/performance.md).
+_FIRST_ID = """
 SELECT min(c.id) FROM conversations c
-JOIN site_days d ON d.site_id = c.inbox_id
-WHERE c.created_at >= d.day_start
+WHERE c.created_at >= CAST(:earliest AS timestamp) AND c.inbox_id = ANY(CAST(:site_ids AS int[]))
 """
 
 
@@ -94,19 +94,17 @@ def _slots(capacity: bool) -> str:
 
 
 def _agents(capacity: bool, presence: str) -> str:
-    """Users who may be listed on each inbox: its members and the assignees of its
-    conversations of today or in progress, if the account knows them."""
+    """Users who may be listed on each inbox, if the account knows them: its members, the
+    assignees of its open conversations, and those of today's (from the day rows)."""
     return f"""
 WITH {_SITE_DAYS}, {presence}, {_LOAD},
 candidates AS (
   SELECT m.inbox_id, m.user_id FROM inbox_members m
   JOIN site_days d ON d.site_id = m.inbox_id
   UNION
-  SELECT c.inbox_id, c.assignee_id FROM conversations c
-  JOIN site_days d ON d.site_id = c.inbox_id
-  WHERE c.id >= :first_id AND c.created_at >= d.day_start AND c.assignee_id IS NOT NULL
-  UNION
   SELECT l.inbox_id, l.user_id FROM load l JOIN site_days d ON d.site_id = l.inbox_id
+  UNION
+  SELECT * FROM unnest(CAST(:today_sites AS int[]), CAST(:today_agents AS int[]))
 ),
 all_sites AS (SELECT user_id, sum(open) AS open FROM load GROUP BY user_id)
 SELECT k.inbox_id AS scope, k.user_id AS agent_id,
@@ -160,13 +158,27 @@ _TODAY = """today AS (
 )"""
 
 
-def _site_totals(names: Sequence[str]) -> str:
+def _kind(name: str) -> str:
+    return "float8" if name.endswith("_seconds") else "int"
+
+
+def _with_site_totals(names: Sequence[str]) -> str:
+    """Each sum as its type, and its total over the site as ``site_<name>``."""
     return ", ".join(
-        f"CAST(sum({name}) OVER (PARTITION BY site_id) AS {kind}) AS site_{name}"
-        for name, kind in ((name, "float8" if "seconds" in name else "int") for name in names)
+        [
+            *(f"CAST({name} AS {_kind(name)}) AS {name}" for name in names),
+            *(
+                f"CAST(sum({name}) OVER (PARTITION BY site_id) AS {_kind(name)}) AS site_{name}"
+                for name in names
+            ),
+        ]
     )
 
 
+_DAY_SUMS = ("conversations", "ended", "handling_seconds", "converted", "transactions")
+_RATING_SUMS = ("score", "good", "average", "poor")
+
+# Today's figures and ratings per (inbox, assignee), in one pass over today's conversations.
 _DAYS = f"""
 WITH {_SITE_DAYS}, {_TODAY},
 resolved AS (
@@ -175,38 +187,31 @@ resolved AS (
   WHERE e.conversation_id >= :first_id AND e.name = 'conversation_resolved'
   ORDER BY e.conversation_id, e.created_at DESC, e.id DESC
 ),
+rated AS (
+  SELECT r.conversation_id, sum(r.rating) AS score,
+         count(*) FILTER (WHERE r.rating >= :good_min) AS good,
+         count(*) FILTER (WHERE r.rating > :poor_max AND r.rating < :good_min) AS average,
+         count(*) FILTER (WHERE r.rating <= :poor_max) AS poor
+  FROM csat_survey_responses r
+  WHERE r.conversation_id >= :first_id
+  GROUP BY r.conversation_id
+),
 sums AS (
   SELECT t.inbox_id AS site_id, t.assignee_id AS agent_id,
          count(*) AS conversations,
          count(*) FILTER (WHERE t.status = 1) AS ended,
-         COALESCE(sum(COALESCE(r.value, EXTRACT(EPOCH FROM t.updated_at - t.created_at)))
+         COALESCE(sum(COALESCE(e.value, EXTRACT(EPOCH FROM t.updated_at - t.created_at)))
                   FILTER (WHERE t.status = 1), 0) AS handling_seconds,
-         0 AS converted, 0 AS transactions
-  FROM today t LEFT JOIN resolved r ON r.conversation_id = t.id
+         0 AS converted, 0 AS transactions,
+         COALESCE(sum(q.score), 0) AS score, COALESCE(sum(q.good), 0) AS good,
+         COALESCE(sum(q.average), 0) AS average, COALESCE(sum(q.poor), 0) AS poor
+  FROM today t
+  LEFT JOIN resolved e ON e.conversation_id = t.id
+  LEFT JOIN rated q ON q.conversation_id = t.id
   GROUP BY t.inbox_id, t.assignee_id
 )
-SELECT site_id, agent_id, CAST(conversations AS int) AS conversations,
-       CAST(ended AS int) AS ended, CAST(handling_seconds AS float8) AS handling_seconds,
-       converted, transactions,
-       {_site_totals(("conversations", "ended", "handling_seconds", "converted", "transactions"))}
-FROM sums
-"""
-
-_RATINGS = f"""
-WITH {_SITE_DAYS}, {_TODAY},
-sums AS (
-  SELECT t.inbox_id AS site_id, t.assignee_id AS agent_id,
-         sum(r.rating) AS score,
-         count(*) FILTER (WHERE r.rating >= :good_min) AS good,
-         count(*) FILTER (WHERE r.rating > :poor_max AND r.rating < :good_min) AS average,
-         count(*) FILTER (WHERE r.rating <= :poor_max) AS poor
-  FROM today t JOIN csat_survey_responses r ON r.conversation_id = t.id
-  WHERE r.conversation_id >= :first_id
-  GROUP BY t.inbox_id, t.assignee_id
-)
-SELECT site_id, agent_id, '{CRITERION}' AS criterion, CAST(score AS int) AS score,
-       CAST(good AS int) AS good, CAST(average AS int) AS average, CAST(poor AS int) AS poor,
-       {_site_totals(("score", "good", "average", "poor"))}
+SELECT site_id, agent_id, '{CRITERION}' AS criterion,
+       {_with_site_totals((*_DAY_SUMS, *_RATING_SUMS))}
 FROM sums
 """
 
@@ -278,11 +283,12 @@ class ChatwootSource(Source):
         inboxes = (await connection.execute(text(_SITES), selection)).all()
         if not inboxes:
             return Readings(taken_at=now, sites=())
-        days = _site_days(inboxes, now, settings)
+        sites = _site_days(inboxes, now, settings)
         optional = (await connection.execute(text(_OPTIONAL))).one()
         params: dict[str, Any] = {
-            **_site_params(days, inboxes),
+            **_site_params(sites, inboxes),
             "now": now.astimezone(UTC).replace(tzinfo=None),
+            "earliest": min(day.day_start for day in sites),
             "default_max_slots": chatwoot.default_max_slots,
             "good_min": settings.good_min,
             "poor_max": settings.poor_max,
@@ -297,15 +303,19 @@ class ChatwootSource(Source):
         async def rows(sql: str) -> Sequence[Row[Any]]:
             return (await connection.execute(text(sql), params)).all()
 
-        today = params["first_id"] is not None
+        days = await rows(_DAYS) if params["first_id"] is not None else ()
+        assigned_today = [row for row in days if row.agent_id is not None]
+        params["today_sites"] = [row.site_id for row in assigned_today]
+        params["today_agents"] = [row.agent_id for row in assigned_today]
         return Readings(
             taken_at=now,
-            sites=days,
+            sites=sites,
             agents=await rows(_agents(optional.capacity, presence)),
             statuses=await rows(_statuses(optional.capacity, presence)),
             connected=await rows(_connected(optional.capacity, presence)),
-            days=await rows(_DAYS) if today else (),
-            ratings=await rows(_RATINGS) if today else (),
+            days=days,
+            # The same rows: one criterion, and a row without ratings adds only zeros.
+            ratings=days,
             live=await rows(_live(optional.waiting_since)),
         )
 
@@ -342,7 +352,8 @@ def _site_days(
 
 def _inbox_limit(value: str | None) -> int | None:
     """``max_assignment_limit`` when it is a positive whole number, else None."""
-    return int(value) if value is not None and value.isdigit() and int(value) > 0 else None
+    whole = value is not None and value.isascii() and value.isdigit()
+    return int(value) if whole and int(value) > 0 else None
 
 
 def _site_params(days: Sequence[SiteDay], inboxes: Sequence[Row[Any]]) -> dict[str, list[Any]]:

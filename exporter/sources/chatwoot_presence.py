@@ -13,12 +13,15 @@ from datetime import datetime
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from exporter.database import CONNECT_TIMEOUT_SECONDS
 from exporter.settings import ChatwootSettings
 from exporter.sources.base import Unavailable
 
 STATUSES = {"online": "available", "busy": "busy", "offline": "unavailable"}
 """Chatwoot's statuses as the exporter's; any other value is published as it is."""
+
+TIMEOUT_SECONDS = 1.0
+"""Redis answers these reads in milliseconds; one that takes a second is failing, and naming
+it beats letting the whole collection time out without saying why."""
 
 
 async def read_presence(
@@ -35,7 +38,8 @@ async def read_presence(
     client = Redis.from_url(
         settings.redis_url,
         decode_responses=True,
-        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        socket_connect_timeout=TIMEOUT_SECONDS,
+        socket_timeout=TIMEOUT_SECONDS,
         driver_info=None,  # no CLIENT SETINFO: the exporter's Redis user may read only
     )
     try:
