@@ -4,9 +4,13 @@ The generator is the single source of truth: ``python -m dashboards`` writes the
 dashboard JSON that Grafana's file provisioning loads (dashboards/json/), and
 ``python -m dashboards --check`` fails when the committed files differ from what the code
 generates. The JSON is committed so that users can provision it without running Python.
+A Chatwoot deployment provisions the same supervision dashboard (the metrics are the same)
+and, in place of the reference drill-down, the one in json-chatwoot/ (same uid, Chatwoot's
+SQL). It lives outside json/, which Grafana's file provider reads recursively.
 """
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from grafana_foundation_sdk.builders import dashboard
@@ -15,11 +19,15 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from dashboards import live_conversations, supervision
 
 JSON_DIRECTORY = Path(__file__).resolve().parent / "json"
+CHATWOOT_JSON_DIRECTORY = Path(__file__).resolve().parent / "json-chatwoot"
 
-# File name (in JSON_DIRECTORY) -> the function building that dashboard.
-DASHBOARDS: dict[str, Callable[[], dashboard.Dashboard]] = {
-    "supervision.json": supervision.build,
-    "live-conversations.json": live_conversations.build,
+# File path -> the function building that dashboard.
+DASHBOARDS: dict[Path, Callable[[], dashboard.Dashboard]] = {
+    JSON_DIRECTORY / "supervision.json": supervision.build,
+    JSON_DIRECTORY / "live-conversations.json": live_conversations.build,
+    CHATWOOT_JSON_DIRECTORY / "live-conversations.json": partial(
+        live_conversations.build, live_conversations.CHATWOOT
+    ),
 }
 
 
@@ -38,7 +46,7 @@ def render(board: dashboard.Dashboard) -> str:
 
 def generate() -> dict[Path, str]:
     """Every dashboard file and the text it must contain."""
-    return {JSON_DIRECTORY / name: render(build()) for name, build in DASHBOARDS.items()}
+    return {path: render(build()) for path, build in DASHBOARDS.items()}
 
 
 def stale(generated: dict[Path, str]) -> list[Path]:

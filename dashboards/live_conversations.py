@@ -3,9 +3,13 @@
 Prometheus holds counts; which conversation is late, and with whom, is only in the chat
 database. This dashboard reads it through the provisioned read-only PostgreSQL data source.
 Variables reach the SQL only through Grafana's ``sqlstring`` format (each value quoted, quotes
-doubled, values joined by commas), never raw. The SQL is kept here as constants so that the
-tests run it against a real PostgreSQL server.
+doubled, values joined by commas), never raw. The dashboard is built once per database schema
+the exporter reads (a ``Flavour``: the reference schema, Chatwoot's), the same but for its SQL
+and the notes that depend on it. The SQL is kept here as constants so that the tests run it
+against a real PostgreSQL server.
 """
+
+from dataclasses import dataclass
 
 from grafana_foundation_sdk.builders import dashboard, stat, table
 from grafana_foundation_sdk.models import common
@@ -38,17 +42,27 @@ TITLE = "Live conversations"
 DEFAULT_MAX_HANDLING_SECONDS = 1200
 DEFAULT_MAX_RESPONSE_SECONDS = 60
 
-SITES_SQL = "SELECT name FROM sites ORDER BY name"
-AGENTS_SQL = (
-    "SELECT name AS __text, CAST(id AS text) AS __value FROM agents WHERE NOT is_bot ORDER BY name"
-)
+
+@dataclass(frozen=True, slots=True)
+class Flavour:
+    """What differs between database schemas: the three SQL texts, and the notes of the
+    descriptions that depend on them (how bots' conversations and thresholds are seen)."""
+
+    sites_sql: str
+    agents_sql: str
+    conversations_sql: str
+    agents_note: str
+    count_note: str
+    table_note: str
+    thresholds_note: str
+
 
 # Conversations in progress (an agent, not ended) of the selected sites and agents. Timestamps
 # are naive UTC, so "now" is the database's clock in UTC. The wait for a reply runs from the
 # earliest visitor message that no agent or bot message answered (one sent at the same instant
 # or later); none means answered. Signals follow the exporter's definitions: strictly longer
 # than the site's threshold, or the default threshold when the site has none.
-CONVERSATIONS_SQL = f"""\
+_REFERENCE_CONVERSATIONS = f"""\
 WITH clock AS (
   SELECT now() AT TIME ZONE 'UTC' AS now_utc
 ),
@@ -107,6 +121,130 @@ FROM signaled
 ORDER BY handling_signal + response_signal DESC, wait DESC NULLS LAST, duration DESC, id
 """
 
+REFERENCE = Flavour(
+    sites_sql="SELECT name FROM sites ORDER BY name",
+    agents_sql=(
+        "SELECT name AS __text, CAST(id AS text) AS __value FROM agents WHERE NOT is_bot "
+        "ORDER BY name"
+    ),
+    conversations_sql=_REFERENCE_CONVERSATIONS,
+    agents_note="bots are not agents",
+    count_note="bots' conversations are not counted",
+    table_note="bots' conversations are not listed",
+    thresholds_note=(
+        "Signals use each site's own thresholds, or the exporter's defaults (handling "
+        f"{DEFAULT_MAX_HANDLING_SECONDS // 60} min, response {DEFAULT_MAX_RESPONSE_SECONDS} s) "
+        "when it has none; a different signals setting in the exporter's configuration is not "
+        "visible here."
+    ),
+)
+
+# Chatwoot (docs/metrics.md, "Definitions on Chatwoot"). Each inbox under the exporter's site
+# label: its name, or "name #id" when inboxes share the name. The exporter counts the shared
+# names among the inboxes it reads, which Grafana cannot know: with chatwoot.accounts or a
+# sites allow-list, a name shared only with an inbox left out is plain there, "name #id" here.
+_CHATWOOT_SITES = """\
+sites AS (
+  SELECT
+    i.id,
+    i.channel_type,
+    CASE WHEN count(*) OVER (PARTITION BY i.name) > 1 THEN i.name || ' #' || i.id ELSE i.name END
+      AS name
+  FROM inboxes i
+)"""
+
+# The agent value standing for pending conversations: they are a bot's, nobody's as an agent.
+# Users' values are their ids, so it cannot clash with one.
+CHATWOOT_BOT = "bot"
+CHATWOOT_BOT_TEXT = "Bot (pending)"
+
+# Inbox members, and the assignees of open conversations: with "All" selected, Grafana puts
+# every option in the SQL, so an assignee missing from the options would hide conversations.
+_CHATWOOT_AGENTS = f"""\
+SELECT __text, __value FROM (
+  SELECT
+    COALESCE(NULLIF(u.display_name, ''), u.name) AS __text,
+    CAST(u.id AS text) AS __value,
+    0 AS last
+  FROM users u
+  WHERE u.id IN (SELECT m.user_id FROM inbox_members m)
+    OR u.id IN (SELECT c.assignee_id FROM conversations c WHERE c.status = 0)
+  UNION ALL
+  SELECT '{CHATWOOT_BOT_TEXT}', '{CHATWOOT_BOT}', 1
+) options
+ORDER BY last, __text, __value
+"""
+
+# In progress: open (0) with an assignee, the assignee's, or pending (2), a bot's whatever its
+# assignee. The wait for a reply runs from waiting_since (set by a visitor message, cleared by
+# a reply: Chatwoot's next-response rule; every 4.x release has the column), on open
+# conversations only. Chatwoot holds no thresholds: the signals use the exporter's defaults,
+# strictly exceeded. A conversation is shown by its number in Chatwoot's pages (display_id,
+# numbered per account: the site tells the account).
+_CHATWOOT_CONVERSATIONS = f"""\
+WITH clock AS (
+  SELECT now() AT TIME ZONE 'UTC' AS now_utc
+),
+{_CHATWOOT_SITES},
+in_progress AS (
+  SELECT
+    c.id,
+    c.display_id,
+    s.name AS site,
+    CASE WHEN c.status = 0 THEN COALESCE(NULLIF(u.display_name, ''), u.name) END AS agent,
+    CASE WHEN s.channel_type = 'Channel::Voice' THEN 'call' ELSE 'chat' END AS channel,
+    c.created_at AS started_at,
+    clock.now_utc - c.created_at AS duration,
+    CASE WHEN c.status = 0 THEN clock.now_utc - c.waiting_since END AS wait
+  FROM conversations c
+  JOIN sites s ON s.id = c.inbox_id
+  LEFT JOIN users u ON u.id = c.assignee_id
+  CROSS JOIN clock
+  WHERE c.status IN (0, 2)
+    AND (c.status = 2 OR c.assignee_id IS NOT NULL)
+    AND s.name IN (${{site:sqlstring}})
+    AND CASE WHEN c.status = 2 THEN '{CHATWOOT_BOT}' ELSE CAST(c.assignee_id AS text) END
+      IN (${{agent:sqlstring}})
+),
+signaled AS (
+  SELECT
+    in_progress.*,
+    CASE WHEN duration > {DEFAULT_MAX_HANDLING_SECONDS} * INTERVAL '1 second' THEN 1 ELSE 0 END
+      AS handling_signal,
+    CASE WHEN wait > {DEFAULT_MAX_RESPONSE_SECONDS} * INTERVAL '1 second' THEN 1 ELSE 0 END
+      AS response_signal
+  FROM in_progress
+)
+SELECT
+  display_id AS conversation,
+  site,
+  agent,
+  channel,
+  started_at,
+  CAST(FLOOR(EXTRACT(EPOCH FROM duration)) AS integer) AS duration_seconds,
+  CAST(FLOOR(EXTRACT(EPOCH FROM wait)) AS integer) AS wait_seconds,
+  handling_signal,
+  response_signal
+FROM signaled
+ORDER BY handling_signal + response_signal DESC, wait DESC NULLS LAST, duration DESC, id
+"""
+
+CHATWOOT = Flavour(
+    sites_sql=f"WITH {_CHATWOOT_SITES}\nSELECT name FROM sites ORDER BY name\n",
+    agents_sql=_CHATWOOT_AGENTS,
+    conversations_sql=_CHATWOOT_CONVERSATIONS,
+    agents_note=f'the agent "{CHATWOOT_BOT_TEXT}" stands for the pending conversations, a bot\'s',
+    count_note=f'pending conversations, a bot\'s, count under the agent "{CHATWOOT_BOT_TEXT}"',
+    table_note="pending conversations, a bot's, have no agent",
+    thresholds_note=(
+        "Signals use the exporter's default thresholds (handling "
+        f"{DEFAULT_MAX_HANDLING_SECONDS // 60} min, response {DEFAULT_MAX_RESPONSE_SECONDS} s): "
+        "thresholds set in the exporter's configuration, for every site or per site, are not "
+        "visible here."
+    ),
+)
+
+
 # Column of the query, display name, unit, in display order (a timestamp column is shown as
 # a date in the dashboard's time zone whatever its unit).
 COLUMNS = (
@@ -123,21 +261,15 @@ COLUMNS = (
 SIGNAL_COLUMNS = ("Handling signal", "Response signal")
 SIGNAL_MAPPING = {1: ("Triggered", RED), 0: ("No", TRANSPARENT)}
 
-THRESHOLDS_NOTE = (
-    "Signals use each site's own thresholds, or the exporter's defaults (handling "
-    f"{DEFAULT_MAX_HANDLING_SECONDS // 60} min, response {DEFAULT_MAX_RESPONSE_SECONDS} s) when it "
-    "has none; a different signals setting in the exporter's configuration is not visible here."
-)
 
-
-def site_variable() -> dashboard.QueryVariable:
+def site_variable(flavour: Flavour) -> dashboard.QueryVariable:
     return (
         dashboard.QueryVariable("site")
         .label("Site")
         .description("The sites whose conversations are listed.")
         .datasource(DATABASE)
-        .query(SITES_SQL)
-        .definition(SITES_SQL)
+        .query(flavour.sites_sql)
+        .definition(flavour.sites_sql)
         .refresh(model.VariableRefresh.ON_DASHBOARD_LOAD)
         .multi(True)
         .include_all(True)
@@ -145,14 +277,14 @@ def site_variable() -> dashboard.QueryVariable:
     )
 
 
-def agent_variable() -> dashboard.QueryVariable:
+def agent_variable(flavour: Flavour) -> dashboard.QueryVariable:
     return (
         dashboard.QueryVariable("agent")
         .label("Agent")
-        .description("The agents whose conversations are listed (bots are not agents).")
+        .description(f"The agents whose conversations are listed ({flavour.agents_note}).")
         .datasource(DATABASE)
-        .query(AGENTS_SQL)
-        .definition(AGENTS_SQL)
+        .query(flavour.agents_sql)
+        .definition(flavour.agents_sql)
         .refresh(model.VariableRefresh.ON_DASHBOARD_LOAD)
         .multi(True)
         .include_all(True)
@@ -160,13 +292,13 @@ def agent_variable() -> dashboard.QueryVariable:
     )
 
 
-def count_panel() -> stat.Panel:
+def count_panel(flavour: Flavour) -> stat.Panel:
     return (
         stat.Panel()
         .title("In progress now")
         .description(
             "How many conversations of the selected sites and agents are in progress now "
-            "(bots' conversations are not counted)."
+            f"({flavour.count_note})."
         )
         .datasource(DATABASE)
         .unit("short")
@@ -176,25 +308,25 @@ def count_panel() -> stat.Panel:
         .color_scheme(one_colour(BLUE))
         .reduce_options(last_value("/^conversation$/").calcs(["count"]))
         .graph_mode(common.BigValueGraphMode.NONE)
-        .with_target(SqlQuery("A", CONVERSATIONS_SQL))
+        .with_target(SqlQuery("A", flavour.conversations_sql))
     )
 
 
-def conversations_table() -> table.Panel:
+def conversations_table(flavour: Flavour) -> table.Panel:
     panel = (
         table.Panel()
         .title("Conversations in progress")
         .description(
-            "The conversations in progress of the selected sites and agents (bots' conversations "
-            "are not listed), those with a triggered signal first: how long each has lasted, how "
-            "long the visitor has waited for a reply (blank when answered), and its signals. "
-            + THRESHOLDS_NOTE
+            f"The conversations in progress of the selected sites and agents ({flavour.table_note}"
+            "), those with a triggered signal first: how long each has lasted, how long the "
+            "visitor has waited for a reply (blank when answered), and its signals. "
+            + flavour.thresholds_note
         )
         .datasource(DATABASE)
         .unit("none")
         .span(20)
         .height(10)
-        .with_target(SqlQuery("A", CONVERSATIONS_SQL))
+        .with_target(SqlQuery("A", flavour.conversations_sql))
         .with_transformation(organize([(name, title) for name, title, _ in COLUMNS], excluded=()))
     )
     for _, title, unit in COLUMNS:
@@ -213,7 +345,8 @@ def conversations_table() -> table.Panel:
     return panel
 
 
-def build() -> dashboard.Dashboard:
+def build(flavour: Flavour = REFERENCE) -> dashboard.Dashboard:
+    """The drill-down, reading a database of ``flavour``'s schema."""
     return (
         dashboard_base(
             LIVE_CONVERSATIONS_UID,
@@ -228,8 +361,8 @@ def build() -> dashboard.Dashboard:
                 "The supervision of the sites: agents, satisfaction, objectives, visitors.",
             )
         )
-        .with_variable(site_variable())
-        .with_variable(agent_variable())
-        .with_panel(count_panel())
-        .with_panel(conversations_table())
+        .with_variable(site_variable(flavour))
+        .with_variable(agent_variable(flavour))
+        .with_panel(count_panel(flavour))
+        .with_panel(conversations_table(flavour))
     )

@@ -4,14 +4,15 @@ The committed JSON is what the generator writes; it is classic dashboard JSON th
 reads back without losing a key; the rules of grafana/dashboard-linter hold (reimplemented
 here, the linter being a Go binary); every PromQL expression parses (promtool) and filters on
 the selected sites; the agent table is wired as Grafana's transformations need; every uid a
-dashboard names is provisioned; and the drill-down's SQL returns the right rows from a real
-PostgreSQL server.
+dashboard names is provisioned; and the drill-down's SQL, on the reference schema and on
+Chatwoot's, returns the right rows from a real PostgreSQL server.
 """
 
 import asyncio
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,14 +24,24 @@ from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 from sqlalchemy import text
 
-from dashboards import JSON_DIRECTORY, agent_table, generate, live_conversations, stale
+from dashboards import (
+    CHATWOOT_JSON_DIRECTORY,
+    JSON_DIRECTORY,
+    agent_table,
+    generate,
+    live_conversations,
+    stale,
+)
 from dashboards.__main__ import main
 from exporter.collector import AGENT_METRICS, HEALTH_METRICS, OBJECTIVE_METRICS, SITE_METRICS
 from exporter.database import create_engine, read_only
 from tests.builder import Scenario, reset_schema
+from tests.chatwoot import VOICE, Chatwoot
 from tests.conftest import server_url
-from tests.grafana import substitute
+from tests.grafana import expand, grafana_sql, sqlstring, substitute
 from tests.servers import installed, succeeds
+
+pytest_plugins = ("tests.chatwoot",)
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVISIONING = ROOT / "provisioning"
@@ -39,15 +50,25 @@ PROMETHEUS_CONFIG = ROOT / "alerts" / "prometheus.yml"
 
 Json = dict[str, Any]
 
+COMPOSE: Json = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
-def _load(name: str) -> Json:
-    board: Json = json.loads((JSON_DIRECTORY / name).read_text(encoding="utf-8"))
+
+def _load(path: Path) -> Json:
+    board: Json = json.loads(path.read_text(encoding="utf-8"))
     return board
 
 
-BOARDS = {path.name: _load(path.name) for path in sorted(JSON_DIRECTORY.glob("*.json"))}
+# The dashboards for the reference schema, and every dashboard file (the Chatwoot one too).
+BOARDS = {path.name: _load(path) for path in sorted(JSON_DIRECTORY.glob("*.json"))}
+CHATWOOT_LIVE = _load(CHATWOOT_JSON_DIRECTORY / "live-conversations.json")
+EVERY_BOARD = {**BOARDS, "chatwoot/live-conversations.json": CHATWOOT_LIVE}
 SUPERVISION = BOARDS["supervision.json"]
 LIVE = BOARDS["live-conversations.json"]
+# Each variant of the drill-down with the flavour it is built from.
+DRILL_DOWNS = {
+    "reference": (LIVE, live_conversations.REFERENCE),
+    "chatwoot": (CHATWOOT_LIVE, live_conversations.CHATWOOT),
+}
 PROMETHEUS_REF = {"type": "prometheus", "uid": "${datasource}"}
 DATABASE_REF = {"type": "grafana-postgresql-datasource", "uid": "chat-database"}
 
@@ -152,7 +173,9 @@ def _key_paths(value: object, path: str = "") -> set[str]:
 
 def test_the_committed_json_is_what_the_generator_writes() -> None:
     generated = generate()
-    assert sorted(generated) == sorted(JSON_DIRECTORY.glob("*.json"))
+    assert sorted(generated) == sorted(
+        [*JSON_DIRECTORY.rglob("*.json"), *CHATWOOT_JSON_DIRECTORY.rglob("*.json")]
+    )
     assert stale(generated) == [], "run: python -m dashboards"
     assert main(["--check"]) == 0
     for content in generated.values():
@@ -173,9 +196,9 @@ def test_check_names_stale_and_missing_files(tmp_path: Path) -> None:
 # Classic JSON, as Grafana's file provisioning loads it
 
 
-@pytest.mark.parametrize("name", sorted(BOARDS))
+@pytest.mark.parametrize("name", sorted(EVERY_BOARD))
 def test_classic_dashboard_json(name: str) -> None:
-    board = BOARDS[name]
+    board = EVERY_BOARD[name]
     assert isinstance(board["schemaVersion"], int)
     assert board["schemaVersion"] in (41, 42)
     assert isinstance(board["panels"], list)
@@ -204,11 +227,11 @@ def test_dashboard_uids_and_titles_are_unique() -> None:
     assert LIVE["title"] == "Live conversations"
 
 
-@pytest.mark.parametrize("name", sorted(BOARDS))
+@pytest.mark.parametrize("name", sorted(EVERY_BOARD))
 def test_the_sdk_reads_every_key_back(name: str) -> None:
     """The SDK drops keys it does not know: a misspelt option would disappear here."""
     register_default_plugins()
-    board = BOARDS[name]
+    board = EVERY_BOARD[name]
     again = json.loads(JSONEncoder().encode(Dashboard.from_json(board)))
     assert _key_paths(board) - _key_paths(again) == set()
     assert again == board
@@ -252,9 +275,13 @@ def test_every_supervision_panel(panel: Json) -> None:
         assert query["instant"] != query["range"]
 
 
-@pytest.mark.parametrize("panel", _panels(LIVE), ids=lambda panel: panel["title"])
-def test_every_drill_down_panel(panel: Json) -> None:
-    assert panel["title"]
+@pytest.mark.parametrize(
+    ("variant", "title"),
+    [(variant, panel["title"]) for variant in DRILL_DOWNS for panel in _panels(LIVE)],
+)
+def test_every_drill_down_panel(variant: str, title: str) -> None:
+    board, flavour = DRILL_DOWNS[variant]
+    panel = _panel(board, title)
     assert panel["description"].endswith(".")
     assert panel["datasource"] == DATABASE_REF
     assert panel["fieldConfig"]["defaults"]["unit"]
@@ -264,9 +291,33 @@ def test_every_drill_down_panel(panel: Json) -> None:
         "editorMode": "code",
         "format": "table",
         "rawQuery": True,
-        "rawSql": live_conversations.CONVERSATIONS_SQL,
+        "rawSql": flavour.conversations_sql,
         "refId": "A",
     }
+
+
+def _placeholders(value: object, texts: dict[str, str]) -> object:
+    """``value`` with every occurrence of each of ``texts``' values replaced by ``<key>``."""
+    if isinstance(value, dict):
+        return {key: _placeholders(item, texts) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(item, texts) for item in value]
+    if isinstance(value, str):
+        for key, text_ in texts.items():
+            value = value.replace(text_, f"<{key}>")
+    return value
+
+
+def test_the_chatwoot_drill_down_differs_only_by_its_flavour() -> None:
+    """The same dashboard once the texts of each flavour are put aside, and each of them used."""
+    reference = _placeholders(LIVE, asdict(live_conversations.REFERENCE))
+    chatwoot = _placeholders(CHATWOOT_LIVE, asdict(live_conversations.CHATWOOT))
+    assert chatwoot == reference
+    rendered = json.dumps(chatwoot)
+    for field in asdict(live_conversations.CHATWOOT):
+        assert f"<{field}>" in rendered, field
+    for field, text_ in asdict(live_conversations.REFERENCE).items():
+        assert text_ != getattr(live_conversations.CHATWOOT, field), field
 
 
 # PromQL: parsed by promtool, checked selector by selector
@@ -459,10 +510,10 @@ def test_the_agent_status_and_turnover_columns(tmp_path: Path) -> None:
 # The grid
 
 
-@pytest.mark.parametrize("name", sorted(BOARDS))
+@pytest.mark.parametrize("name", sorted(EVERY_BOARD))
 def test_panels_fit_the_grid_without_overlapping(name: str) -> None:
     boxes = []
-    for panel in BOARDS[name]["panels"]:
+    for panel in EVERY_BOARD[name]["panels"]:
         grid = panel["gridPos"]
         assert 0 < grid["w"] <= 24, panel["title"]
         assert grid["h"] > 0, panel["title"]
@@ -601,15 +652,27 @@ def test_objectives_are_progress_bars() -> None:
 # Across files: provisioning, dashboards, compose
 
 
-def _datasources() -> dict[str, Json]:
+# Each Grafana of docker-compose.yml, and the database its SQL data source reads.
+GRAFANA_DATABASES = {
+    "grafana": ("postgres:5432", "chat"),
+    "chatwoot-grafana": ("chatwoot-postgres:5432", "chatwoot"),
+}
+
+
+def _datasources(grafana: str | None = None) -> dict[str, Json]:
+    """The provisioned data sources by uid: as written, or as the compose service ``grafana``
+    reads them, expanded with its environment."""
     provisioned = yaml.safe_load((PROVISIONING / "datasources" / "chat.yaml").read_text())
     assert provisioned["apiVersion"] == 1
     assert provisioned["prune"] is True
+    if grafana is not None:
+        provisioned = expand(provisioned, COMPOSE["services"][grafana]["environment"])
     return {source["uid"]: source for source in provisioned["datasources"]}
 
 
-def test_the_provisioned_datasources() -> None:
-    sources = _datasources()
+@pytest.mark.parametrize("grafana", sorted(GRAFANA_DATABASES))
+def test_the_provisioned_datasources(grafana: str) -> None:
+    sources = _datasources(grafana)
     assert set(sources) == {"chat-prometheus", "chat-alertmanager", "chat-database"}
     assert all(source["editable"] is False for source in sources.values())
     prometheus = sources["chat-prometheus"]
@@ -624,14 +687,17 @@ def test_the_provisioned_datasources() -> None:
     )
     database = sources["chat-database"]
     assert database["type"] == "grafana-postgresql-datasource"
-    assert (database["url"], database["user"]) == ("postgres:5432", "grafana_reader")
-    assert database["jsonData"]["database"] == "chat"
-    assert database["secureJsonData"] == {"password": "$CHAT_GRAFANA_DB_PASSWORD"}
+    assert database["user"] == "grafana_reader"
+    assert (database["url"], database["jsonData"]["database"]) == GRAFANA_DATABASES[grafana]
+    # A variable, not a password written in the file.
+    assert _datasources()["chat-database"]["secureJsonData"] == {
+        "password": "$CHAT_GRAFANA_DB_PASSWORD"
+    }
 
 
 def test_every_datasource_a_dashboard_names_is_provisioned() -> None:
     sources = _datasources()
-    for board in BOARDS.values():
+    for board in EVERY_BOARD.values():
         for key, value in _walk(board):
             if key == "datasource" and isinstance(value, dict) and value["uid"] != "${datasource}":
                 assert value["uid"] in sources, value
@@ -665,30 +731,22 @@ def test_the_dashboard_provider() -> None:
 # The drill-down's SQL, on a real PostgreSQL server
 
 
-def test_the_drill_down_sql_uses_only_escaped_variables() -> None:
-    (query,) = _panel(LIVE, "Conversations in progress")["targets"]
+@pytest.mark.parametrize("variant", sorted(DRILL_DOWNS))
+def test_the_drill_down_sql_uses_only_escaped_variables(variant: str) -> None:
+    board, flavour = DRILL_DOWNS[variant]
+    (query,) = _panel(board, "Conversations in progress")["targets"]
     used = re.findall(r"\$\{?[\w:]+\}?", query["rawSql"])
     assert sorted(used) == ["${agent:sqlstring}", "${site:sqlstring}"]
-    assert "IN (${site:sqlstring})" in query["rawSql"]
-    assert "CAST(c.agent_id AS text) IN (${agent:sqlstring})" in query["rawSql"]
-    variables = {v["name"]: v for v in LIVE["templating"]["list"]}
-    assert variables["site"]["query"] == live_conversations.SITES_SQL
-    assert variables["agent"]["query"] == live_conversations.AGENTS_SQL
+    assert sorted(re.findall(r"\bIN \(\$\{(\w+):sqlstring\}\)", query["rawSql"])) == [
+        "agent",
+        "site",
+    ]
+    variables = {v["name"]: v for v in board["templating"]["list"]}
+    assert variables["site"]["query"] == flavour.sites_sql
+    assert variables["agent"]["query"] == flavour.agents_sql
     for variable in variables.values():
         assert variable["datasource"] == DATABASE_REF
         assert (variable["multi"], variable["includeAll"]) == (True, True)
-
-
-def sqlstring(values: list[str]) -> str:
-    """Grafana's ``sqlstring`` format: each value single-quoted, ' doubled, " as \\", joined by commas."""
-    return ",".join("'" + v.replace("'", "''").replace('"', '\\"') + "'" for v in values)
-
-
-def grafana_sql(sql: str, **variables: list[str]) -> str:
-    """``sql`` with ``${name:sqlstring}`` replaced as Grafana replaces it."""
-    for name, values in variables.items():
-        sql = sql.replace(f"${{{name}:sqlstring}}", sqlstring(values))
-    return sql
 
 
 async def _query(url: str, sql: str) -> list[dict[str, Any]]:
@@ -755,9 +813,9 @@ def test_the_drill_down_lists_the_conversations_in_progress() -> None:
     scenario.conversation(ohare, bot, ago(1800))
     asyncio.run(scenario.write(url))
 
-    sites = asyncio.run(_query(url, live_conversations.SITES_SQL))
+    sites = asyncio.run(_query(url, live_conversations.REFERENCE.sites_sql))
     assert [row["name"] for row in sites] == ["Elsewhere", "Gare du Nord", "O'Hare"]
-    agents = asyncio.run(_query(url, live_conversations.AGENTS_SQL))
+    agents = asyncio.run(_query(url, live_conversations.REFERENCE.agents_sql))
     assert [(row["__text"], row["__value"]) for row in agents] == [
         ("Ann Lee", str(ann)),
         ("Bob", str(bob)),
@@ -765,7 +823,7 @@ def test_the_drill_down_lists_the_conversations_in_progress() -> None:
     ]
 
     sql = grafana_sql(
-        live_conversations.CONVERSATIONS_SQL,
+        live_conversations.REFERENCE.conversations_sql,
         site=["O'Hare", "Gare du Nord"],
         agent=[str(ann), str(bob)],
     )
@@ -792,6 +850,122 @@ def test_the_drill_down_lists_the_conversations_in_progress() -> None:
         assert (row["handling_signal"], row["response_signal"]) == (handling, response)
 
     only_bob = grafana_sql(
-        live_conversations.CONVERSATIONS_SQL, site=["Gare du Nord"], agent=[str(bob)]
+        live_conversations.REFERENCE.conversations_sql, site=["Gare du Nord"], agent=[str(bob)]
     )
     assert [row["conversation"] for row in asyncio.run(_query(url, only_bob))] == [calm]
+
+
+async def _query_shifted(url: str, sql: str, anchor: datetime) -> tuple[datetime, list[Json]]:
+    """The database's now (UTC) and ``sql``'s rows, run after moving the conversations'
+    times by now - ``anchor``, in one transaction rolled back: now() is the same for the shift
+    and the query, so ages written relative to ``anchor`` are exact at the query."""
+    engine = create_engine(url, pool_size=1, read_only=False)
+    try:
+        async with engine.connect() as connection:
+            now: datetime = await connection.scalar(text("SELECT now() AT TIME ZONE 'UTC'"))
+            shift = "+ (now() AT TIME ZONE 'UTC' - CAST(:anchor AS timestamp))"
+            await connection.execute(
+                text(
+                    f"UPDATE conversations SET created_at = created_at {shift}, "
+                    f"waiting_since = waiting_since {shift}"
+                ),
+                {"anchor": anchor},
+            )
+            rows = [dict(row._mapping) for row in await connection.execute(text(sql))]
+            await connection.rollback()
+            return now, rows
+    finally:
+        await engine.dispose()
+
+
+def test_the_chatwoot_drill_down_lists_the_conversations_in_progress(chatwoot_url: str) -> None:
+    anchor = datetime(2026, 3, 2, 12, 0, 0)
+
+    def ago(seconds: int) -> str:
+        return (anchor - timedelta(seconds=seconds)).isoformat(sep=" ")
+
+    cw = Chatwoot()
+    acme = cw.account()
+    support = cw.inbox(acme, "Support")  # two inboxes named alike: "Support #1", "Support #2"
+    cw.inbox(acme, "Support")
+    ohare = cw.inbox(acme, "O'Hare desk")
+    hotline = cw.inbox(acme, "Hotline", channel_type=VOICE)
+    elsewhere = cw.inbox(cw.account("Other"), "Elsewhere")
+    ann = cw.agent(acme, "ann", [ohare, hotline, support], display_name="Ann Lee")
+    bob = cw.agent(acme, "Bob", [hotline])
+    carl = cw.agent(acme, "Carl", [ohare])
+    dan = cw.user("Dan", display_name="")  # no member: an agent as the assignee of an open one
+    fay = cw.user("Fay")  # the assignee of a pending conversation only: not an agent option
+    eve = cw.user("Eve")  # the assignee of a resolved conversation only: neither
+    # Just past both default thresholds (1200 s, 60 s), then exactly at them.
+    late = cw.conversation(ohare, ann, ago(1201), waiting_since=ago(61))
+    edge = cw.conversation(ohare, ann, ago(1200), waiting_since=ago(60))
+    # A call, answered (waiting_since cleared).
+    call = cw.conversation(hotline, bob, ago(1500))
+    # Pending: a bot's, whatever its assignee; no wait for a reply.
+    pending = cw.conversation(ohare, None, ago(1201), "pending")
+    assigned_pending = cw.conversation(hotline, fay, ago(100), "pending", waiting_since=ago(500))
+    # On a shared name, assigned to a non-member: the response signal only.
+    shared = cw.conversation(support, dan, ago(30), waiting_since=ago(61))
+    # Not listed: the queue, resolved, snoozed, another site, an unselected agent.
+    cw.conversation(ohare, None, ago(2000), waiting_since=ago(2000))
+    cw.conversation(ohare, eve, ago(3000), "resolved")
+    cw.conversation(ohare, ann, ago(3000), "snoozed")
+    cw.conversation(elsewhere, ann, ago(5000))
+    cw.conversation(ohare, carl, ago(5000))
+    asyncio.run(cw.write(chatwoot_url))
+
+    flavour = live_conversations.CHATWOOT
+    sites = asyncio.run(_query(chatwoot_url, flavour.sites_sql))
+    assert [row["name"] for row in sites] == [
+        "Elsewhere",
+        "Hotline",
+        "O'Hare desk",
+        f"Support #{support}",
+        f"Support #{support + 1}",
+    ]
+    agents = asyncio.run(_query(chatwoot_url, flavour.agents_sql))
+    assert [(row["__text"], row["__value"]) for row in agents] == [
+        ("Ann Lee", str(ann)),
+        ("Bob", str(bob)),
+        ("Carl", str(carl)),
+        ("Dan", str(dan)),
+        ("Bot (pending)", "bot"),
+    ]
+
+    def rows(sites: list[str], agents: list[str]) -> tuple[datetime, list[Json]]:
+        sql = grafana_sql(flavour.conversations_sql, site=sites, agent=agents)
+        return asyncio.run(_query_shifted(chatwoot_url, sql, anchor))
+
+    def display(conversation: int) -> int:
+        display_id: int = cw.rows["conversations"][conversation - 1]["display_id"]
+        return display_id
+
+    now, found = rows(
+        ["O'Hare desk", "Hotline", f"Support #{support}"], [str(ann), str(bob), str(dan), "bot"]
+    )
+    # Signals first (two, then one), then the longest wait, then the longest duration.
+    expected = {
+        late: ("O'Hare desk", "Ann Lee", "chat", 1201, 61, 1, 1),
+        shared: (f"Support #{support}", "Dan", "chat", 30, 61, 0, 1),
+        call: ("Hotline", "Bob", "call", 1500, None, 1, 0),
+        pending: ("O'Hare desk", None, "chat", 1201, None, 1, 0),
+        edge: ("O'Hare desk", "Ann Lee", "chat", 1200, 60, 0, 0),
+        assigned_pending: ("Hotline", None, "call", 100, None, 0, 0),
+    }
+    assert [row["conversation"] for row in found] == [display(c) for c in expected]
+    for row, (site, agent, channel, duration, wait, handling, response) in zip(
+        found, expected.values(), strict=True
+    ):
+        assert (row["site"], row["agent"], row["channel"]) == (site, agent, channel)
+        assert row["started_at"] == now - timedelta(seconds=duration)
+        assert (row["duration_seconds"], row["wait_seconds"]) == (duration, wait)
+        assert (row["handling_signal"], row["response_signal"]) == (handling, response)
+
+    _, only_ann = rows(["O'Hare desk", "Hotline"], [str(ann)])
+    assert [row["conversation"] for row in only_ann] == [display(late), display(edge)]
+    _, only_bots = rows(["O'Hare desk", "Hotline"], ["bot"])
+    assert [row["conversation"] for row in only_bots] == [
+        display(pending),
+        display(assigned_pending),
+    ]

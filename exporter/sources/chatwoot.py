@@ -352,8 +352,9 @@ def _site_days(
 
 def _inbox_limit(value: str | None) -> int | None:
     """``max_assignment_limit`` when it is a positive whole number, else None."""
-    whole = value is not None and value.isascii() and value.isdigit()
-    return int(value) if whole and int(value) > 0 else None
+    if value is None or not (value.isascii() and value.isdigit()):
+        return None
+    return int(value) or None
 
 
 def _site_params(days: Sequence[SiteDay], inboxes: Sequence[Row[Any]]) -> dict[str, list[Any]]:
