@@ -5,7 +5,7 @@ A site is an inbox; an agent is a user of the inbox's account, so agent rows are
 ``chatwoot_presence``); its result enters the statements as arrays, so that every count is
 still made by the database. Chatwoot has no created-at index on conversations: one statement
 finds the lowest id among today's conversations, and the others read today's rows through
-the primary key from there. Definitions: docs/metrics.md, "Chatwoot".
+the primary key from there. Definitions: docs/metrics.md, "Definitions on Chatwoot".
 """
 
 from collections import Counter

@@ -2,9 +2,9 @@
 
 Eleven set-based queries run on one connection, inside the caller's read-only transaction. Each
 aggregates in the database and returns at most one row per (site, agent, label value), with
-the site totals attached by window functions; Python only files those rows into the snapshot.
-"Today" starts at a different instant for each site, so the sites' day starts and signal
-cutoffs are computed here once per site and joined in as a small derived table (``site_days``).
+the site totals attached by window functions; ``exporter.assembly`` files those rows into the
+snapshot. "Today" starts at a different instant for each site, so the sites' day starts and
+signal cutoffs (``exporter.days``) are joined in as a small derived table (``site_days``).
 """
 
 from collections.abc import Mapping, Sequence
@@ -92,6 +92,13 @@ class ReferenceSource(Source):
         day_starts = tuple(sorted({day.day_start for day in days}))
         today = _today(site_days, day_starts[0])
         first_id = await connection.scalar(_first_id_query(today))
+        day_rows: Sequence[Row[Any]] = ()  # no conversation today: nothing to read about today
+        turnover_rows: Sequence[Row[Any]] = ()
+        rating_rows: Sequence[Row[Any]] = ()
+        if first_id is not None:
+            day_rows = await rows(_day_query(today, first_id))
+            turnover_rows = await rows(_turnover_query(today, first_id))
+            rating_rows = await rows(_ratings_query(today, first_id, settings))
         return Readings(
             taken_at=now,
             sites=tuple(days),
@@ -100,14 +107,9 @@ class ReferenceSource(Source):
             connected=await rows(_connected_pairs_query(site_days)),
             presence_days=day_starts,
             presence=await rows(_presence_query(day_starts, naive_now)),
-            # No conversation today: nothing more to read about today.
-            days=await rows(_day_query(today, first_id)) if first_id is not None else (),
-            turnover=await rows(_turnover_query(today, first_id)) if first_id is not None else (),
-            ratings=(
-                await rows(_ratings_query(today, first_id, settings))
-                if first_id is not None
-                else ()
-            ),
+            days=day_rows,
+            turnover=turnover_rows,
+            ratings=rating_rows,
             live=await rows(_live_query(site_days, naive_now)),
             objectives=await rows(_objectives_query([day.site_id for day in days])),
         )
