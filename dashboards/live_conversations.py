@@ -57,6 +57,32 @@ class Flavour:
     thresholds_note: str
 
 
+def _signaled(conversation: str) -> str:
+    """The end of both flavours' conversations SQL: each conversation in progress (a row of
+    ``in_progress`` with its thresholds) with its signals, shown by ``conversation``."""
+    return f"""\
+signaled AS (
+  SELECT
+    in_progress.*,
+    CASE WHEN duration > max_handling THEN 1 ELSE 0 END AS handling_signal,
+    CASE WHEN wait > max_response THEN 1 ELSE 0 END AS response_signal
+  FROM in_progress
+)
+SELECT
+  {conversation} AS conversation,
+  site,
+  agent,
+  channel,
+  started_at,
+  CAST(FLOOR(EXTRACT(EPOCH FROM duration)) AS integer) AS duration_seconds,
+  CAST(FLOOR(EXTRACT(EPOCH FROM wait)) AS integer) AS wait_seconds,
+  handling_signal,
+  response_signal
+FROM signaled
+ORDER BY handling_signal + response_signal DESC, wait DESC NULLS LAST, duration DESC, id
+"""
+
+
 # Conversations in progress (an agent, not ended) of the selected sites and agents. Timestamps
 # are naive UTC, so "now" is the database's clock in UTC. The wait for a reply runs from the
 # earliest visitor message that no agent or bot message answered (one sent at the same instant
@@ -100,26 +126,7 @@ in_progress AS (
     AND s.name IN (${{site:sqlstring}})
     AND CAST(c.agent_id AS text) IN (${{agent:sqlstring}})
 ),
-signaled AS (
-  SELECT
-    in_progress.*,
-    CASE WHEN duration > max_handling THEN 1 ELSE 0 END AS handling_signal,
-    CASE WHEN wait > max_response THEN 1 ELSE 0 END AS response_signal
-  FROM in_progress
-)
-SELECT
-  id AS conversation,
-  site,
-  agent,
-  channel,
-  started_at,
-  CAST(FLOOR(EXTRACT(EPOCH FROM duration)) AS integer) AS duration_seconds,
-  CAST(FLOOR(EXTRACT(EPOCH FROM wait)) AS integer) AS wait_seconds,
-  handling_signal,
-  response_signal
-FROM signaled
-ORDER BY handling_signal + response_signal DESC, wait DESC NULLS LAST, duration DESC, id
-"""
+{_signaled("id")}"""
 
 REFERENCE = Flavour(
     sites_sql="SELECT name FROM sites ORDER BY name",
@@ -195,7 +202,9 @@ in_progress AS (
     CASE WHEN s.channel_type = 'Channel::Voice' THEN 'call' ELSE 'chat' END AS channel,
     c.created_at AS started_at,
     clock.now_utc - c.created_at AS duration,
-    CASE WHEN c.status = 0 THEN clock.now_utc - c.waiting_since END AS wait
+    CASE WHEN c.status = 0 THEN clock.now_utc - c.waiting_since END AS wait,
+    {DEFAULT_MAX_HANDLING_SECONDS} * INTERVAL '1 second' AS max_handling,
+    {DEFAULT_MAX_RESPONSE_SECONDS} * INTERVAL '1 second' AS max_response
   FROM conversations c
   JOIN sites s ON s.id = c.inbox_id
   LEFT JOIN users u ON u.id = c.assignee_id
@@ -206,28 +215,7 @@ in_progress AS (
     AND CASE WHEN c.status = 2 THEN '{CHATWOOT_BOT}' ELSE CAST(c.assignee_id AS text) END
       IN (${{agent:sqlstring}})
 ),
-signaled AS (
-  SELECT
-    in_progress.*,
-    CASE WHEN duration > {DEFAULT_MAX_HANDLING_SECONDS} * INTERVAL '1 second' THEN 1 ELSE 0 END
-      AS handling_signal,
-    CASE WHEN wait > {DEFAULT_MAX_RESPONSE_SECONDS} * INTERVAL '1 second' THEN 1 ELSE 0 END
-      AS response_signal
-  FROM in_progress
-)
-SELECT
-  display_id AS conversation,
-  site,
-  agent,
-  channel,
-  started_at,
-  CAST(FLOOR(EXTRACT(EPOCH FROM duration)) AS integer) AS duration_seconds,
-  CAST(FLOOR(EXTRACT(EPOCH FROM wait)) AS integer) AS wait_seconds,
-  handling_signal,
-  response_signal
-FROM signaled
-ORDER BY handling_signal + response_signal DESC, wait DESC NULLS LAST, duration DESC, id
-"""
+{_signaled("display_id")}"""
 
 CHATWOOT = Flavour(
     sites_sql=f"WITH {_CHATWOOT_SITES}\nSELECT name FROM sites ORDER BY name\n",

@@ -179,12 +179,16 @@ _DAY_SUMS = ("conversations", "ended", "handling_seconds", "converted", "transac
 _RATING_SUMS = ("score", "good", "average", "poor")
 
 # Today's figures and ratings per (inbox, assignee), in one pass over today's conversations.
+# A resolution is recorded after its conversation was created, so the resolutions of today's
+# conversations are among the events recorded since the earliest day start: Chatwoot's
+# (account_id, name, created_at) index reads just those.
 _DAYS = f"""
 WITH {_SITE_DAYS}, {_TODAY},
 resolved AS (
   SELECT DISTINCT ON (e.conversation_id) e.conversation_id, e.value
   FROM reporting_events e
-  WHERE e.conversation_id >= :first_id AND e.name = 'conversation_resolved'
+  WHERE e.account_id = ANY(CAST(:account_ids AS int[])) AND e.name = 'conversation_resolved'
+    AND e.created_at >= CAST(:earliest AS timestamp)
   ORDER BY e.conversation_id, e.created_at DESC, e.id DESC
 ),
 rated AS (
