@@ -44,6 +44,14 @@ OPTIONAL = (
 AVAILABILITY = {"online": 0, "offline": 1, "busy": 2}
 STATUS = {"open": 0, "resolved": 1, "pending": 2, "snoozed": 3}
 WIDGET, VOICE = "Channel::WebWidget", "Channel::Voice"
+
+# The Redis ACL rules the Chatwoot source needs, found by removing each until the exporter
+# failed (chat_up 0, "no permissions to run the 'hmget' command"):
+# - the two read commands the source sends (exporter/sources/chatwoot_presence.py): ZRANGEBYSCORE
+#   on the presence sorted sets, HMGET on the status hashes; no SCAN/KEYS, no write;
+# - nothing for the connection itself on database 0: AUTH needs no permission and the source
+#   sends no CLIENT SETINFO (driver_info=None). Another database number needs +select too.
+READ_ONLY_COMMANDS = ("+zrangebyscore", "+hmget")
 # created_at/updated_at of the rows whose times do not matter.
 LONG_AGO = utc("2026-01-01 00:00:00")
 

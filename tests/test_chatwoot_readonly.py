@@ -15,19 +15,11 @@ import pytest
 import redis.asyncio as redis
 from redis.exceptions import NoPermissionError
 
-from tests.chatwoot import Chatwoot, Presence
+from tests.chatwoot import READ_ONLY_COMMANDS, Chatwoot, Presence
 from tests.servers import exporter
 
 pytest_plugins = ("tests.chatwoot",)
 pytestmark = pytest.mark.slow
-
-# The minimal rules, found by removing each until the exporter failed (chat_up 0, "no
-# permissions to run the 'hmget' command"):
-# - the two read commands the source sends (exporter/sources/chatwoot_presence.py): ZRANGEBYSCORE
-#   on the presence sorted sets, HMGET on the status hashes; no SCAN/KEYS, no write;
-# - nothing for the connection itself on database 0: AUTH needs no permission and the source
-#   sends no CLIENT SETINFO (driver_info=None). Another database number needs +select too.
-READ_ONLY_COMMANDS = ("+zrangebyscore", "+hmget")
 
 
 def _acl_rules(prefix: str, password: str, url: str) -> list[str]:

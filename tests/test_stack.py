@@ -14,6 +14,7 @@ import subprocess
 import tomllib
 import urllib.parse
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -28,9 +29,10 @@ from exporter.settings import ChatwootSettings
 from exporter.sources.chatwoot import REQUIRED
 from exporter.sources.chatwoot_presence import read_presence
 from exporter.web import DEFAULT_PORT
-from tests.chatwoot import Chatwoot
+from tests.chatwoot import READ_ONLY_COMMANDS, Chatwoot
 from tests.grafana import expand, grafana_sql
 from tests.servers import (
+    Postgres,
     exporter,
     free_port,
     installed,
@@ -40,7 +42,6 @@ from tests.servers import (
     succeeds,
     throwaway_postgres,
 )
-from tests.test_chatwoot_readonly import READ_ONLY_COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
@@ -496,6 +497,30 @@ def test_promtool_accepts_the_prometheus_configuration_and_its_rules() -> None:
 
 
 @pytest.mark.slow
+def _image_environment(server: Postgres, database: str, **variables: str) -> dict[str, str]:
+    """The environment the postgres image gives its init scripts, pointed at ``server``."""
+    return {
+        "PATH": f"{server.bindir}:/usr/bin:/bin",
+        "PGHOST": "127.0.0.1",
+        "PGPORT": str(server.port),
+        "POSTGRES_USER": "postgres",
+        "POSTGRES_DB": database,
+        **variables,
+    }
+
+
+def _psql(environment: dict[str, str], user: str, sql: str) -> subprocess.CompletedProcess[str]:
+    """``sql`` run as ``user`` on the image's database, its rows unaligned."""
+    database = environment["POSTGRES_DB"]
+    return subprocess.run(
+        ["psql", "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-tA", "-c", sql],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+
+
 def test_the_init_script_gives_the_readers_select_only(tmp_path: Path) -> None:
     """As the postgres image runs it; then the demo's role creates the tables."""
     passwords = {
@@ -504,23 +529,8 @@ def test_the_init_script_gives_the_readers_select_only(tmp_path: Path) -> None:
         "CHAT_GRAFANA_DB_PASSWORD": "g",
     }
     with throwaway_postgres() as server:
-        environment = {
-            "PATH": f"{server.bindir}:/usr/bin:/bin",
-            "PGHOST": "127.0.0.1",
-            "PGPORT": str(server.port),
-            "POSTGRES_USER": "postgres",
-            "POSTGRES_DB": "chat",
-            **passwords,
-        }
-
-        def psql(user: str, sql: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                ["psql", "-U", user, "-d", "chat", "-v", "ON_ERROR_STOP=1", "-tA", "-c", sql],
-                capture_output=True,
-                text=True,
-                env=environment,
-                check=False,
-            )
+        environment = _image_environment(server, "chat", **passwords)
+        psql = partial(_psql, environment)
 
         subprocess.run(
             ["psql", "-U", "postgres", "-d", "postgres", "-c", "CREATE DATABASE chat"],
@@ -595,26 +605,15 @@ def test_the_chatwoot_init_script_gives_the_readers_select_on_what_they_read(
     exporter's role granted what the README tells operators (exactly what the Chatwoot source
     reads), and Grafana's what the Chatwoot drill-down's SQL reads; of users, the names only."""
     with throwaway_postgres() as server:
-        environment = {
-            "PATH": f"{server.bindir}:/usr/bin:/bin",
-            "PGHOST": "127.0.0.1",
-            "PGPORT": str(server.port),
-            "POSTGRES_USER": "postgres",
-            "POSTGRES_DB": "chatwoot",
-            "CHATWOOT_DB_PASSWORD": "c",
-            "CHAT_EXPORTER_DB_PASSWORD": "e",
-            "CHAT_GRAFANA_DB_PASSWORD": "g",
-            "CHATWOOT_SCHEMA_FILE": str(ROOT / "exporter" / "chatwoot_schema.sql"),
-        }
-
-        def psql(user: str, sql: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                ["psql", "-U", user, "-d", "chatwoot", "-v", "ON_ERROR_STOP=1", "-tA", "-c", sql],
-                capture_output=True,
-                text=True,
-                env=environment,
-                check=False,
-            )
+        environment = _image_environment(
+            server,
+            "chatwoot",
+            CHATWOOT_DB_PASSWORD="c",
+            CHAT_EXPORTER_DB_PASSWORD="e",
+            CHAT_GRAFANA_DB_PASSWORD="g",
+            CHATWOOT_SCHEMA_FILE=str(ROOT / "exporter" / "chatwoot_schema.sql"),
+        )
+        psql = partial(_psql, environment)
 
         created = psql("postgres", "SELECT 1")  # the database does not exist yet
         assert "does not exist" in created.stderr
