@@ -5,6 +5,7 @@ their site and agent, decides which agents are listed on a site, and computes th
 values, so that a new source cannot get any of that subtly different.
 """
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,11 @@ from exporter.readings import Readings, Rows
 from exporter.settings import Settings
 from exporter.snapshot import Agent, Day, Objective, Ratings, Site, Snapshot
 
+log = logging.getLogger(__name__)
+
 _KIND = {False: "agent", True: "bot"}
+# Objectives already reported as duplicates: (site, name, metric, agent id).
+_reported: set[tuple[str, str, str, int | None]] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +71,7 @@ def assemble(
                 turnover_rows=turnover[day.site_id],
                 rating_rows=ratings[day.site_id],
                 live_rows=live[day.site_id],
-                goals=[
-                    *map(_stored_goal, [*goals[None], *goals[day.site_id]]),
-                    *_configured_goals(settings, day.name),
-                ],
+                goals=_goals(day.name, goals[day.site_id], goals[None], settings),
                 capabilities=capabilities,
             )
             for day in sorted(readings.sites, key=lambda day: day.name)
@@ -88,12 +90,41 @@ def _stored_goal(row: Row[Any]) -> _Goal:
     return _Goal(row.name, row.metric, row.agent_id, float(row.target), row.currency)
 
 
-def _configured_goals(settings: Settings, site: str) -> list[_Goal]:
-    return [
-        _Goal(goal.name, goal.metric, goal.agent_id, goal.target, goal.currency)
-        for goal in settings.objectives
-        if goal.site is None or goal.site == site
+def _goals(site: str, own: Rows, every: Rows, settings: Settings) -> list[_Goal]:
+    """The site's objectives, one per name, metric and agent: two would be published as the
+    same series with two values. The most specific wins (the site's own over every site's),
+    then the database's over the configuration's; the others are reported once."""
+    configured = {
+        scope: [
+            _Goal(goal.name, goal.metric, goal.agent_id, goal.target, goal.currency)
+            for goal in settings.objectives
+            if goal.site == scope
+        ]
+        for scope in (site, None)
+    }
+    kept: dict[tuple[str, str, int | None], _Goal] = {}
+    ordered = [
+        *map(_stored_goal, own),
+        *configured[site],
+        *map(_stored_goal, every),
+        *configured[None],
     ]
+    for goal in ordered:
+        key = (goal.name, goal.metric, goal.agent_id)
+        if key not in kept:
+            kept[key] = goal
+        elif (site, *key) not in _reported:
+            _reported.add((site, *key))
+            log.warning(
+                "objective %r (%s%s) is defined more than once for site %r: publishing the "
+                "most specific one, target %g",
+                goal.name,
+                goal.metric,
+                "" if goal.agent_id is None else f", agent {goal.agent_id}",
+                site,
+                kept[key].target,
+            )
+    return list(kept.values())
 
 
 def _day_figures(

@@ -13,18 +13,20 @@ import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from exporter import __version__, logs
 from exporter.collection import Collection
-from exporter.config import Config, ConfigError, load_config
+from exporter.config import Config, ConfigError, database_url, load_config, with_redis_url
 from exporter.database import BadURL, Unreachable, async_url, create_engine, read_only, redact
 from exporter.demo import chatwoot_simulation, simulation
 from exporter.schema import create_schema
 from exporter.sources import SCHEMAS
 from exporter.web import DEFAULT_PORT, create_app, parse_listen_address
+from exporter.web_config import WebConfigError, WebConfigFile
 
 log = logging.getLogger("exporter")
 
@@ -37,8 +39,15 @@ class Failure(Exception):
     """An error to report in one line before exiting with status 1."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are operator errors too: one line and status 1, as Prometheus' tools."""
+
+    def error(self, message: str) -> NoReturn:
+        raise Failure(f"{message} (see --help)")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="chat-supervision-exporter",
         description="Prometheus exporter for real-time supervision of live-chat and call "
         "contact centres. Without a command, runs `serve`.",
@@ -66,11 +75,27 @@ def _parser() -> argparse.ArgumentParser:
             f"overrides ${URL_ENV} and database.url in the config file",
         )
         sub.add_argument(
+            "--database.url-file",
+            dest="database_url_file",
+            type=Path,
+            metavar="PATH",
+            help="file holding the database URL (final newline ignored), to keep a password "
+            "out of the command line; instead of --database.url",
+        )
+        sub.add_argument(
             "--database.schema",
             dest="database_schema",
             choices=sorted(SCHEMAS),
             help="the schema flavour of the database (default: database.schema in the config "
             "file, else reference)",
+        )
+        sub.add_argument(
+            "--chatwoot.redis-url-file",
+            dest="redis_url_file",
+            type=Path,
+            metavar="PATH",
+            help="file holding Chatwoot's Redis URL (final newline ignored); overrides "
+            "chatwoot.redis_url and chatwoot.redis_url_file in the config file",
         )
         sub.add_argument(
             "--log.level",
@@ -93,6 +118,13 @@ def _parser() -> argparse.ArgumentParser:
                 default="/metrics",
                 metavar="PATH",
                 help="path of the metrics (default: /metrics)",
+            )
+            sub.add_argument(
+                "--web.config.file",
+                dest="web_config_file",
+                type=Path,
+                metavar="PATH",
+                help="exporter-toolkit web configuration file: TLS and basic authentication",
             )
         return sub
 
@@ -125,7 +157,15 @@ def _checked(url: str) -> str:
 
 
 def _database_url(args: argparse.Namespace, config: Config) -> str:
-    url = args.database_url or os.environ.get(URL_ENV) or config.database.url
+    try:
+        url = database_url(
+            config,
+            flag=args.database_url,
+            flag_file=args.database_url_file,
+            environment=os.environ.get(URL_ENV),
+        )
+    except ConfigError as error:
+        raise Failure(str(error)) from error
     if not url:
         raise Failure(
             f"no database URL: pass --database.url, set {URL_ENV}, "
@@ -138,6 +178,12 @@ def _serve(args: argparse.Namespace, config: Config, url: str, demo: bool = Fals
     try:
         host, port = parse_listen_address(args.listen_address)
     except ValueError as error:
+        raise Failure(str(error)) from error
+    if not args.telemetry_path.startswith("/"):
+        raise Failure(f"--web.telemetry-path must start with /, got {args.telemetry_path!r}")
+    try:
+        web_config = WebConfigFile(args.web_config_file) if args.web_config_file else None
+    except WebConfigError as error:
         raise Failure(str(error)) from error
     engine = create_engine(url, pool_size=config.database.pool_size)
     min_interval = config.collection.min_interval
@@ -153,6 +199,7 @@ def _serve(args: argparse.Namespace, config: Config, url: str, demo: bool = Fals
         scrape_timeout_offset=config.collection.scrape_timeout_offset,
         telemetry_path=args.telemetry_path,
         help_suffix=f" Cached for up to {min_interval:g}s." if min_interval > 0 else "",
+        web_config=web_config,
     )
     if demo:
         app.cleanup_ctx.append(_simulation(config, url))
@@ -164,9 +211,13 @@ def _serve(args: argparse.Namespace, config: Config, url: str, demo: bool = Fals
     log.info(
         "exporter %s starting on %s, database %s", __version__, args.listen_address, redact(url)
     )
+    ssl_context = web_config.server_ssl_context() if web_config else None
+    log.info("TLS is %s", "enabled" if ssl_context else "disabled")
     _tune_garbage_collector()
     try:
-        web.run_app(app, host=host, port=port, print=None, handle_signals=True)
+        web.run_app(
+            app, host=host, port=port, ssl_context=ssl_context, print=None, handle_signals=True
+        )
     except OSError as error:
         raise Failure(f"cannot listen on {args.listen_address}: {error.strerror}") from error
 
@@ -241,17 +292,48 @@ def _first_line(error: BaseException) -> str:
     return message.splitlines()[0]
 
 
+def _command_first(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """``argv`` with its command first (``serve`` if it names none), so that flags may come
+    before the command as well as after it: ``--log.level debug check-config``."""
+    taking_values = {
+        option
+        for sub in _subcommands(parser)
+        for action in sub._actions
+        if action.nargs != 0
+        for option in action.option_strings
+    }
+    arguments = list(argv)
+    if arguments and arguments[0] in ("-h", "--help", "--version"):
+        return arguments
+    index = 0
+    while index < len(arguments):
+        argument = arguments[index]
+        if argument == "--":
+            break
+        if not argument.startswith("-"):
+            if argument in COMMANDS:
+                return [argument, *arguments[:index], *arguments[index + 1 :]]
+            break
+        index += 2 if argument in taking_values else 1
+    return ["serve", *arguments]
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    return [
+        sub
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for sub in action.choices.values()
+    ]
+
+
 def run(argv: Sequence[str]) -> None:
     """Parse ``argv`` and run the command; raises Failure for operator errors."""
-    arguments = list(argv)
-    if not arguments or (
-        arguments[0] not in COMMANDS and arguments[0] not in ("-h", "--help", "--version")
-    ):
-        arguments.insert(0, "serve")
-    args = _parser().parse_args(arguments)
+    parser = _parser()
+    args = parser.parse_args(_command_first(parser, argv))
     logs.setup(args.log_level)
     try:
-        config = load_config(args.config_file)
+        config = with_redis_url(load_config(args.config_file), args.redis_url_file)
     except ConfigError as error:
         raise Failure(str(error)) from error
     if args.database_schema is not None:
@@ -277,7 +359,13 @@ def run(argv: Sequence[str]) -> None:
         print(f"reference schema ready in {redact(url)}")
     elif args.command == "demo":
         # Never the environment's or the config file's URL: the demo writes into its database.
-        _serve(args, config, _checked(args.database_url or DEMO_URL), demo=True)
+        try:
+            demo_url = database_url(
+                Config(), flag=args.database_url, flag_file=args.database_url_file, environment=None
+            )
+        except ConfigError as error:
+            raise Failure(str(error)) from error
+        _serve(args, config, _checked(demo_url or DEMO_URL), demo=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

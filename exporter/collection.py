@@ -1,15 +1,19 @@
 """One collection at a time, whatever the number of scrapes: single flight, deadline, cache.
 
-A scrape asks for an outcome within its deadline. If a collection is already running, the
+A scrape asks for an outcome within its budget. If a collection is already running, the
 scrape waits for that one instead of starting another (HA Prometheus pairs, impatient
-dashboards); with ``min_interval`` > 0 a recent enough outcome is served without a query.
-A collection never raises: a failure becomes an outcome without a snapshot and one log line.
+dashboards), and its budget can only lengthen the collection, never shorten it: a client
+sending a tiny scrape timeout gives up alone and cannot fail the scrapes sharing the
+collection. A collection runs until the latest deadline of the scrapes that asked for it.
+With ``min_interval`` > 0 a recent success is served without a query; a failure never is,
+so recovery shows at the next scrape. A collection never raises: a failure becomes an
+outcome without a snapshot, and the log says once per cause what is wrong.
 """
 
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -28,17 +32,76 @@ _MISSING_SCHEMA = (
     "no such column",
     "unknown column",
 )
+# A cause already logged is logged again at most this often: a client alternating failing
+# and succeeding collections cannot fill the log.
+_REPEAT_SECONDS = 600.0
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The result of one collection: a snapshot, or the reason there is none."""
+    """The result of one collection: a snapshot, or the reason there is none.
+
+    ``finished_at`` and ``last_success_at`` are Unix times, for the exported timestamps;
+    ``finished_monotonic`` measures ages, which a step of the wall clock must not change.
+    """
 
     snapshot: Snapshot | None
     error: str | None
     finished_at: float
     duration_seconds: float
     last_success_at: float | None
+    finished_monotonic: float = field(default_factory=time.monotonic)
+
+    def wall_time(self) -> float:
+        """Now on the wall clock as seen from this outcome: its age is monotonic."""
+        return self.finished_at + time.monotonic() - self.finished_monotonic
+
+
+class _Run:
+    """A collection in progress and the latest deadline (loop time) asked of it."""
+
+    def __init__(self, started: float, deadline: float) -> None:
+        self.started = started
+        self.deadline = deadline
+        self.timeout: asyncio.Timeout | None = None
+        self.task: asyncio.Task[Outcome] | None = None
+
+    def extend(self, deadline: float) -> bool:
+        """Push the deadline back to ``deadline``; False once the collection is being
+        stopped, too late to join."""
+        if self.timeout is not None and self.timeout.expired():
+            return False
+        self.deadline = max(self.deadline, deadline)
+        if self.timeout is not None:
+            self.timeout.reschedule(self.deadline)
+        return True
+
+
+class _Announcer:
+    """The log's account of failures and recoveries: one line per new cause."""
+
+    def __init__(self) -> None:
+        self.failing: str | None = None  # the cause of the current failures
+        self.announced = False  # whether their start was logged
+        self.said: dict[str, float] = {}  # cause -> when last logged (monotonic)
+
+    def failed(self, cause: str, error: str) -> None:
+        if cause == self.failing:
+            log.debug("collection still failing: %s", error)
+            return
+        now = time.monotonic()
+        self.said = {c: t for c, t in self.said.items() if now - t < _REPEAT_SECONDS}
+        self.failing, self.announced = cause, cause not in self.said
+        if self.announced:
+            self.said[cause] = now
+            log.error("collection failed: %s", error)
+        else:
+            log.debug("collection failed again: %s", error)
+
+    def succeeded(self, last_error: str | None) -> None:
+        if self.failing is not None and self.announced:
+            log.info("collection recovered after failing with: %s", last_error)
+        self.failing, self.announced = None, False
 
 
 class Collection:
@@ -56,37 +119,57 @@ class Collection:
         self._source = source
         self._statement_timeout = statement_timeout
         self._min_interval = min_interval
-        self._running: asyncio.Task[Outcome] | None = None
+        self._running: _Run | None = None
         self._last: Outcome | None = None
+        self._announcer = _Announcer()
 
     async def outcome(self, budget: float) -> Outcome:
-        """The outcome of the running collection, a fresh one, or the cached one, within
+        """The outcome of the running collection, a fresh one, or the cached success, within
         ``budget`` seconds."""
-        last = self._last
-        if last is not None and time.time() - last.finished_at < self._min_interval:
-            return last
-        if self._running is not None:
-            waiting_since = time.monotonic()
-            try:
-                return await asyncio.wait_for(asyncio.shield(self._running), budget)
-            except TimeoutError:
-                return self._failure(
-                    f"timed out after {budget:.3g}s waiting for the collection in progress",
-                    waiting_since,
-                )
-        self._running = asyncio.create_task(self._collect(budget))
-        return await asyncio.shield(self._running)
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        deadline = asked + budget
+        while True:
+            last = self._last
+            if (
+                last is not None
+                and last.snapshot is not None
+                and time.monotonic() - last.finished_monotonic < self._min_interval
+            ):
+                return last
+            run = self._running
+            if run is None:
+                run = self._running = _Run(asked, deadline)
+                run.task = asyncio.create_task(self._collect(run))
+            joined = run.extend(deadline)
+            assert run.task is not None
+            await asyncio.wait({run.task}, timeout=max(0.0, deadline - loop.time()))
+            if not run.task.done():
+                if run.deadline > deadline:
+                    return self._gave_up(budget)
+                # It is being stopped at this very deadline: its outcome says why.
+                await asyncio.wait({run.task})
+            if joined:
+                return run.task.result()
+            # That collection was already being stopped at a shorter deadline: start another.
 
-    async def _collect(self, budget: float) -> Outcome:
+    async def close(self) -> None:
+        """Stop the collection in progress, if any (at shutdown)."""
+        run = self._running
+        if run is not None and run.task is not None:
+            run.task.cancel()
+            await asyncio.gather(run.task, return_exceptions=True)
+
+    async def _collect(self, run: _Run) -> Outcome:
         started = time.monotonic()
         now = datetime.now(UTC)
         try:
-            async with asyncio.timeout(budget):
-                statement_timeout = min(self._statement_timeout, budget)
-                async with read_only(self._engine, statement_timeout) as connection:
+            async with asyncio.timeout_at(run.deadline) as run.timeout:
+                # Not the budget: a joining scrape may still lengthen the collection.
+                async with read_only(self._engine, self._statement_timeout) as connection:
                     snapshot = await self._source.snapshot(connection, now)
         except TimeoutError:
-            outcome = self._failure(f"timed out after {budget:.3g}s", started)
+            outcome = self._failure(f"timed out after {run.deadline - run.started:.3g}s", started)
         except Unreachable as error:
             outcome = self._failure(f"cannot connect: {_first_line(error)}", started)
         except Unavailable as error:
@@ -99,8 +182,7 @@ class Collection:
         else:
             finished = time.time()
             outcome = Outcome(snapshot, None, finished, time.monotonic() - started, finished)
-            if self._last is not None and self._last.error is not None:
-                log.info("collection recovered after failing with: %s", self._last.error)
+            self._announcer.succeeded(self._last.error if self._last is not None else None)
         finally:
             self._running = None
         self._last = outcome
@@ -116,14 +198,22 @@ class Collection:
         return message
 
     def _failure(self, error: str, started: float) -> Outcome:
-        """An outcome without snapshot; ``started`` is on the monotonic clock."""
+        """A failed collection; ``started`` is on the monotonic clock."""
+        # However long the budget, a timeout is one cause.
+        self._announcer.failed("timed out" if error.startswith("timed out") else error, error)
+        return self._without_snapshot(error, time.monotonic() - started)
+
+    def _gave_up(self, budget: float) -> Outcome:
+        """A scrape that stopped waiting: its own deadline, not a failure of the collection,
+        which says what went wrong, if anything, when it ends."""
+        error = f"timed out after {budget:.3g}s waiting for the collection in progress"
+        log.debug("scrape %s", error)
+        return self._without_snapshot(error, budget)
+
+    def _without_snapshot(self, error: str, duration: float) -> Outcome:
         previous = self._last
-        if previous is None or previous.error != error:
-            log.error("collection failed: %s", error)
-        else:
-            log.debug("collection still failing: %s", error)
         last_success = previous.last_success_at if previous is not None else None
-        return Outcome(None, error, time.time(), time.monotonic() - started, last_success)
+        return Outcome(None, error, time.time(), duration, last_success)
 
 
 def _first_line(error: BaseException) -> str:

@@ -6,8 +6,9 @@ default. Durations take Prometheus' notation (``500ms``, ``10s``, ``1m30s``) or 
 
 import math
 import re
+import reprlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +22,25 @@ class ConfigError(Exception):
     """A configuration problem, worded for the operator in one line."""
 
 
+# A configuration file is a few kilobytes; reading more is a mistake (a device, a log file).
+MAX_FILE_BYTES = 1 << 20
+# A secret file (database.url_file, chatwoot.redis_url_file) holds one URL.
+MAX_SECRET_BYTES = 64 << 10
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel = 2
+_SHOWN.maxdict = _SHOWN.maxlist = _SHOWN.maxset = 4
+_SHOWN.maxstring = _SHOWN.maxother = 60
+_SHOWN.maxlong = 40
+_SHOWN_CHARS = 120
+
+
+def _show(value: object) -> str:
+    """A short repr of what the file said: error messages stay one short line whatever the
+    value (YAML aliases can make a small file describe an enormous structure)."""
+    shown = _SHOWN.repr(value)
+    return shown if len(shown) <= _SHOWN_CHARS else f"{shown[: _SHOWN_CHARS - 3]}..."
+
+
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)(ms|s|m|h|d))")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -28,46 +48,49 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 def duration(value: object, path: str) -> float:
     """Seconds from a number or a Prometheus duration string; negative values are refused."""
     if isinstance(value, bool):
-        raise ConfigError(f"{path}: expected a duration like 10s, got {value!r}")
+        raise ConfigError(f"{path}: expected a duration like 10s, got {_show(value)}")
     if isinstance(value, int | float):
-        seconds = float(value)
+        seconds = _float(value)
     elif isinstance(value, str) and value and _DURATION.sub("", value) == "":
         seconds = sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION.findall(value))
     else:
-        raise ConfigError(f"{path}: expected a duration like 10s, got {value!r}")
+        raise ConfigError(f"{path}: expected a duration like 10s, got {_show(value)}")
+    if not math.isfinite(seconds):
+        # .nan compares false with everything: a deadline or a cache age would never expire.
+        raise ConfigError(f"{path}: expected a finite duration, got {_show(value)}")
     if seconds < 0:
-        raise ConfigError(f"{path}: must not be negative, got {value!r}")
+        raise ConfigError(f"{path}: must not be negative, got {_show(value)}")
     return seconds
 
 
 def _positive_duration(value: object, path: str) -> float:
     seconds = duration(value, path)
     if seconds == 0:
-        raise ConfigError(f"{path}: must be longer than 0s, got {value!r}")
+        raise ConfigError(f"{path}: must be longer than 0s, got {_show(value)}")
     return seconds
 
 
 def _positive_int(value: object, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{path}: expected a whole number of at least 1, got {value!r}")
+        raise ConfigError(f"{path}: expected a whole number of at least 1, got {_show(value)}")
     return value
 
 
 def _score(value: object, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-        raise ConfigError(f"{path}: expected a score from 1 to 5, got {value!r}")
+        raise ConfigError(f"{path}: expected a score from 1 to 5, got {_show(value)}")
     return value
 
 
 def _text(value: object, path: str) -> str:
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{path}: expected a non-empty string, got {value!r}")
+        raise ConfigError(f"{path}: expected a non-empty string, got {_show(value)}")
     return value
 
 
 def _prefix(value: object, path: str) -> str:
     if not isinstance(value, str):
-        raise ConfigError(f"{path}: expected a string, got {value!r}")
+        raise ConfigError(f"{path}: expected a string, got {_show(value)}")
     return value
 
 
@@ -78,27 +101,40 @@ def _redis_url(value: object, path: str) -> str:
     return url
 
 
+def _float(value: int | float) -> float:
+    """``value`` as a float; a whole number too large for one is infinite."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def _number(value: object, path: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(f"{path}: expected a finite number, got {value!r}")
-    return float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{path}: expected a finite number, got {_show(value)}")
+    number = _float(value)
+    if not math.isfinite(number):
+        raise ConfigError(f"{path}: expected a finite number, got {_show(value)}")
+    return number
 
 
 def _id(value: object, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{path}: expected an id (a whole number of at least 1), got {value!r}")
+        raise ConfigError(
+            f"{path}: expected an id (a whole number of at least 1), got {_show(value)}"
+        )
     return value
 
 
 def _ids(value: object, path: str) -> tuple[int, ...]:
     if not isinstance(value, list):
-        raise ConfigError(f"{path}: expected a list of ids, got {value!r}")
+        raise ConfigError(f"{path}: expected a list of ids, got {_show(value)}")
     return tuple(_id(item, f"{path}[{index}]") for index, item in enumerate(value))
 
 
 def _currency(value: object, path: str) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
-        raise ConfigError(f"{path}: expected an ISO 4217 code like EUR, got {value!r}")
+        raise ConfigError(f"{path}: expected an ISO 4217 code like EUR, got {_show(value)}")
     return value
 
 
@@ -116,7 +152,7 @@ OBJECTIVE_METRICS = (
 def _metric(value: object, path: str) -> str:
     if value not in OBJECTIVE_METRICS:
         raise ConfigError(
-            f"{path}: unknown metric {value!r} (known: {', '.join(OBJECTIVE_METRICS)})"
+            f"{path}: unknown metric {_show(value)} (known: {', '.join(OBJECTIVE_METRICS)})"
         )
     return str(value)
 
@@ -124,13 +160,15 @@ def _metric(value: object, path: str) -> str:
 def _schema(value: object, path: str) -> str:
     name = _text(value, path)
     if name not in SCHEMAS:
-        raise ConfigError(f"{path}: unknown schema {name!r} (known: {', '.join(sorted(SCHEMAS))})")
+        raise ConfigError(
+            f"{path}: unknown schema {_show(name)} (known: {', '.join(sorted(SCHEMAS))})"
+        )
     return name
 
 
 def _names(value: object, path: str) -> tuple[str, ...]:
     if not isinstance(value, list):
-        raise ConfigError(f"{path}: expected a list of site names, got {value!r}")
+        raise ConfigError(f"{path}: expected a list of site names, got {_show(value)}")
     return tuple(_text(item, f"{path}[{index}]") for index, item in enumerate(value))
 
 
@@ -145,6 +183,7 @@ class DatabaseConfig:
     """Where the chat database is and how hard the exporter may lean on it."""
 
     url: str | None = _parse(_text, None)
+    url_file: str | None = _parse(_text, None)
     schema: str = _parse(_schema, "reference")
     pool_size: int = _parse(_positive_int, 2)
     statement_timeout: float = _parse(_positive_duration, 10.0)
@@ -169,9 +208,9 @@ class SiteSignalsConfig:
 
 def _per_site(value: object, path: str) -> dict[str, SiteSignalsConfig]:
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{path}: expected a mapping of site names, got {value!r}")
+        raise ConfigError(f"{path}: expected a mapping of site names, got {_show(value)}")
     return {
-        _text(name, path): _build(SiteSignalsConfig, thresholds, f"{path}.{name}.")
+        _text(name, path): _build(SiteSignalsConfig, thresholds, f"{path}.{_key(name)}.")
         for name, thresholds in value.items()
     }
 
@@ -208,8 +247,8 @@ class ObjectiveConfig:
 
 def _objectives(value: object, path: str) -> tuple[ConfiguredObjective, ...]:
     if not isinstance(value, list):
-        raise ConfigError(f"{path}: expected a list of objectives, got {value!r}")
-    result = []
+        raise ConfigError(f"{path}: expected a list of objectives, got {_show(value)}")
+    result: list[ConfiguredObjective] = []
     for index, item in enumerate(value):
         where = f"{path}[{index}]"
         goal = _build(ObjectiveConfig, item, f"{where}.")
@@ -217,6 +256,19 @@ def _objectives(value: object, path: str) -> tuple[ConfiguredObjective, ...]:
             raise ConfigError(f"{where}: name, metric and target are required")
         if goal.currency is not None and goal.metric != "turnover":
             raise ConfigError(f"{where}.currency: only a turnover objective has a currency")
+        for other, earlier in enumerate(result):
+            # Both would be published with the same labels (site, objective, metric, agent)
+            # on a site they share: a duplicate series with two values.
+            same = (earlier.name, earlier.metric, earlier.agent_id) == (
+                goal.name,
+                goal.metric,
+                goal.agent_id,
+            )
+            if same and (None in (earlier.site, goal.site) or earlier.site == goal.site):
+                raise ConfigError(
+                    f"{where}: same name, metric and agent as {path}[{other}] on a site they "
+                    "share; give it another name"
+                )
         result.append(
             ConfiguredObjective(
                 goal.name, goal.metric, goal.target, goal.site, goal.agent_id, goal.currency
@@ -231,6 +283,7 @@ class ChatwootConfig:
     silent; see README.md, "Supervising Chatwoot"."""
 
     redis_url: str | None = _parse(_redis_url, None)
+    redis_url_file: str | None = _parse(_text, None)
     redis_key_prefix: str = _parse(_prefix, "alfred:")
     presence_seconds: float = _parse(_positive_duration, 60.0)
     default_max_slots: int = _parse(_positive_int, 3)
@@ -285,11 +338,13 @@ def _build(cls: type[T], raw: object, prefix: str) -> T:
         raw = {}
     where = prefix.rstrip(".") or "top level"
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where}: expected a mapping of keys, got {raw!r}")
+        raise ConfigError(f"{where}: expected a mapping of keys, got {_show(raw)}")
     known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
     for key in raw:
         if key not in known:
-            raise ConfigError(f"{prefix}{key}: unknown key in {where} (known: {', '.join(known)})")
+            raise ConfigError(
+                f"{prefix}{_key(key)}: unknown key in {where} (known: {', '.join(known)})"
+            )
     values = {
         # null is accepted where it is the default: the key's "none" (a URL, a scope).
         key: None
@@ -297,7 +352,19 @@ def _build(cls: type[T], raw: object, prefix: str) -> T:
         else known[key].metadata["parse"](value, f"{prefix}{key}")
         for key, value in raw.items()
     }
+    for one, other in _EXCLUSIVE:
+        if values.get(one) is not None and values.get(other) is not None:
+            raise ConfigError(f"{prefix}{one} and {prefix}{other}: give one or the other")
     return cls(**values)
+
+
+# Keys of one section that say the same thing two ways.
+_EXCLUSIVE = (("url", "url_file"), ("redis_url", "redis_url_file"))
+
+
+def _key(key: object) -> str:
+    """A key as a path names it: quoted when it is long, or not printable on one line."""
+    return key if isinstance(key, str) and len(key) <= 60 and key.isprintable() else _show(key)
 
 
 def parse_config(text: str, origin: str = "config") -> Config:
@@ -307,8 +374,12 @@ def parse_config(text: str, origin: str = "config") -> Config:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{origin}: {problem}{where}") from error
+        problem = getattr(error, "problem", None) or getattr(error, "reason", None)
+        raise ConfigError(f"{origin}: {_line(problem or 'invalid YAML')}{where}") from error
+    except RecursionError as error:
+        raise ConfigError(f"{origin}: nested too deeply to be a configuration") from error
+    except (ValueError, OverflowError) as error:  # e.g. a timestamp 2026-13-01
+        raise ConfigError(f"{origin}: invalid YAML value: {_line(str(error))}") from error
     try:
         config = _build(Config, raw, "")
     except ConfigError as error:
@@ -321,12 +392,83 @@ def parse_config(text: str, origin: str = "config") -> Config:
     return config
 
 
-def load_config(path: Path | None) -> Config:
-    """Read the configuration file, or return the defaults when no file is given."""
-    if path is None:
-        return Config()
+def _line(text: str) -> str:
+    """``text`` on one short line: YAML's and Python's messages may quote the input."""
+    line = " ".join(text.split())
+    return line if len(line) <= _SHOWN_CHARS else f"{line[: _SHOWN_CHARS - 3]}..."
+
+
+def _read(path: Path, limit: int, what: str) -> str:
+    """The UTF-8 text of ``path``, refused beyond ``limit`` bytes: ``/dev/zero`` or a log
+    file given by mistake must not be read forever."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(limit + 1)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
-    return parse_config(text, str(path))
+    if len(data) > limit:
+        raise ConfigError(f"{path}: larger than {limit // 1024} KiB, not {what}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start})") from error
+
+
+def read_secret(path: Path) -> str:
+    """The URL kept in ``path`` (``database.url_file`` and the like), without the final
+    newline editors add."""
+    text = _read(path, MAX_SECRET_BYTES, "a file holding one URL")
+    secret = text.removesuffix("\n").removesuffix("\r")
+    if not secret:
+        raise ConfigError(f"{path}: empty, expected a URL")
+    return secret
+
+
+def load_config(path: Path | None) -> Config:
+    """Read the configuration file, or return the defaults when no file is given.
+
+    Relative ``*_file`` paths are taken from the file's directory, as Prometheus does.
+    """
+    if path is None:
+        return Config()
+    config = parse_config(_read(path, MAX_FILE_BYTES, "a configuration file"), str(path))
+    database, chatwoot = config.database, config.chatwoot
+    return replace(
+        config,
+        database=replace(database, url_file=_beside(path, database.url_file)),
+        chatwoot=replace(chatwoot, redis_url_file=_beside(path, chatwoot.redis_url_file)),
+    )
+
+
+def _beside(config_file: Path, name: str | None) -> str | None:
+    return None if name is None else str(config_file.parent / name)
+
+
+def database_url(
+    config: Config, *, flag: str | None, flag_file: Path | None, environment: str | None
+) -> str | None:
+    """The database URL: the flags' (``--database.url`` or ``--database.url-file``), else the
+    environment's, else the file's (``database.url`` or ``database.url_file``)."""
+    if flag and flag_file:
+        raise ConfigError("--database.url and --database.url-file: give one or the other")
+    if flag:
+        return flag
+    if flag_file:
+        return read_secret(flag_file)
+    if environment:
+        return environment
+    if config.database.url_file:
+        return read_secret(Path(config.database.url_file))
+    return config.database.url
+
+
+def with_redis_url(config: Config, flag_file: Path | None) -> Config:
+    """``config`` with Chatwoot's Redis URL read from ``--chatwoot.redis-url-file``, else from
+    ``chatwoot.redis_url_file``, if either is given."""
+    file = flag_file or (
+        Path(config.chatwoot.redis_url_file) if config.chatwoot.redis_url_file else None
+    )
+    if file is None:
+        return config
+    url = _redis_url(read_secret(file), str(file))
+    return replace(config, chatwoot=replace(config.chatwoot, redis_url=url, redis_url_file=None))

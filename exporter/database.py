@@ -6,18 +6,27 @@ SQLite is opened read-only, PostgreSQL and MariaDB run each collection in a READ
 transaction whose statements the server itself cancels after the statement timeout.
 """
 
+import asyncio
+import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from threading import Thread
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 APPLICATION_NAME = "chat-supervision-exporter"
 CONNECT_TIMEOUT_SECONDS = 10
+# SQLite waits this long for a lock per attempt: the exporter's reads retry until the
+# collection's deadline cancels them, writers (init-db, demo) wait once, long.
+SQLITE_READ_BUSY_MS = 100
+SQLITE_WRITE_BUSY_MS = 5000
 
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -36,12 +45,17 @@ class Unreachable(Exception):
     """The database did not accept a connection."""
 
 
+# user:password@ up to the last @, since a password may hold an unencoded @ (or / or ?).
+_USERINFO_PASSWORD = re.compile(r"^([^:/?#]*://[^:/?#@]*:).*@", re.DOTALL)
+# ?password=…, &sslpassword=… and the like: drivers take credentials as parameters too.
+_SECRET_PARAMETER = re.compile(r"([?&][^=&#]*(?:pass|pwd|secret|token)[^=&#]*=)[^&#]*", re.I)
+
+
 def redact(url: str) -> str:
-    """The URL with its password masked, also when it cannot be parsed."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    """The URL with every password masked, whether in its user information (even with an
+    unencoded ``@``) or in a query parameter, and whether or not it parses."""
+    url = _USERINFO_PASSWORD.sub(r"\1***@", url, count=1)
+    return _SECRET_PARAMETER.sub(r"\1***", url)
 
 
 def async_url(url: str, *, read_only: bool = False) -> URL:
@@ -71,7 +85,9 @@ def create_engine(url: str, *, pool_size: int = 2, read_only: bool = True) -> As
     """An engine for ``url``; with ``read_only`` it is the exporter's, which never writes."""
     target = async_url(url, read_only=read_only)
     connect_args: dict[str, Any] = {}
-    if target.get_backend_name() == "postgresql":
+    if target.get_backend_name() == "sqlite":
+        connect_args = {"async_creator_fn": _sqlite_connect}
+    elif target.get_backend_name() == "postgresql":
         connect_args = {
             "server_settings": {"application_name": APPLICATION_NAME},
             "timeout": CONNECT_TIMEOUT_SECONDS,
@@ -94,21 +110,103 @@ def create_engine(url: str, *, pool_size: int = 2, read_only: bool = True) -> As
     return engine
 
 
+_closing: set[asyncio.Task[None]] = set()
+
+
+async def _sqlite_connect(*args: Any, **kwargs: Any) -> aiosqlite.Connection:
+    """aiosqlite's connect, but a connect cancelled half-way (by a scrape's deadline) closes
+    the connection it still opens, instead of leaving the file open until garbage collection."""
+    opening = asyncio.ensure_future(_sqlite_open(*args, **kwargs))
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        opening.add_done_callback(_close_when_open)
+        raise
+
+
+async def _sqlite_open(*args: Any, **kwargs: Any) -> aiosqlite.Connection:
+    connection = aiosqlite.connect(*args, **kwargs)
+    # As SQLAlchemy does: a connection left open must not keep the process alive.
+    thread = connection if isinstance(connection, Thread) else connection._thread
+    thread.daemon = True
+    return await connection
+
+
+def _close_when_open(opening: asyncio.Task[aiosqlite.Connection]) -> None:
+    if opening.cancelled() or opening.exception() is not None:
+        return
+    closing = asyncio.ensure_future(opening.result().close())
+    _closing.add(closing)
+    closing.add_done_callback(_closing.discard)
+
+
+def _decode(data: bytes) -> str:
+    """Text that is not UTF-8 (SQLite stores whatever bytes it is given) is shown with
+    ``\\xNN`` escapes, instead of failing the query and so every site's figures."""
+    return data.decode("utf-8", "backslashreplace")
+
+
 def _sqlite_transactions(engine: AsyncEngine, *, query_only: bool) -> None:
-    """Make SQLite transactions explicit, so all queries of a collection read one snapshot."""
+    """Make SQLite transactions explicit, so all queries of a collection read one snapshot,
+    and never serve a file that was deleted or replaced since the connection opened it."""
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
+    def _connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None
+        record.driver_connection.text_factory = _decode
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout = 5000")
+        busy_ms = SQLITE_READ_BUSY_MS if query_only else SQLITE_WRITE_BUSY_MS
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
         # Writers switch the file to WAL once, so that readers never block them.
         cursor.execute("PRAGMA query_only = ON" if query_only else "PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA database_list")
+        path = next((row[2] for row in cursor.fetchall() if row[1] == "main"), "")
         cursor.close()
+        if path:  # not an in-memory database
+            record.info["sqlite_file"] = (path, _identity(path))
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if "sqlite_file" in record.info:
+            path, identity = record.info["sqlite_file"]
+            if _identity(path) != identity:
+                # The pool closes this connection and opens the path again (or fails to).
+                raise DisconnectionError(f"{path} was deleted or replaced")
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """The file's device and inode: another file at the same path is another database."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+async def _sqlite_read_lock(connection: AsyncConnection, statement_timeout: float) -> None:
+    """Start the transaction's read, retrying while a writer holds the lock.
+
+    A busy timeout long enough to cover any deadline would hold the connection's thread
+    past it (closing the connection waits for that thread): short attempts, repeated until
+    the collection's deadline cancels them, keep a locked database within the scrape's
+    budget; ``statement_timeout`` bounds them where nothing else does (check-config). Once
+    the read has started, the transaction's later queries need no lock.
+    """
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + statement_timeout
+    while True:
+        try:
+            await connection.execute(text("SELECT count(*) FROM sqlite_master"))
+        except OperationalError as error:
+            code = getattr(error.orig, "sqlite_errorcode", None)
+            if code is None or code & 0xFF != sqlite3.SQLITE_BUSY or loop.time() >= give_up:
+                raise
+        else:
+            return
 
 
 @asynccontextmanager
@@ -144,6 +242,8 @@ async def read_only(
             else:
                 await connection.execute(text(f"SET SESSION max_execution_time = {milliseconds}"))
             await connection.execute(text("START TRANSACTION READ ONLY"))
+        elif dialect.name == "sqlite":
+            await _sqlite_read_lock(connection, statement_timeout)
         yield connection
     finally:
         await connection.close()

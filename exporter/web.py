@@ -3,28 +3,40 @@
 A scrape: read the deadline from Prometheus' scrape-timeout header, await the (shared)
 collection outcome, let prometheus-client choose the format (text or OpenMetrics) from the
 ``Accept`` header, encode the exporter's health, the chat figures and the process metrics,
-and gzip them if asked. Scrapes served by the same outcome share one encoding of the chat
-figures. Only the outcome is awaited; nothing here touches the database.
+and gzip them if asked. Unfiltered scrapes served by the same outcome share one encoding of
+the chat figures. Only the outcome is awaited; nothing here touches the database.
 """
 
 import asyncio
 import gzip
 import html
+import logging
 import math
-import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
-from aiohttp import hdrs, web
+from aiohttp import hdrs, web, web_response
+from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
-from prometheus_client.exposition import choose_encoder, gzip_accepted
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.openmetrics import exposition as openmetrics
+from prometheus_client.registry import Collector
 
 from exporter import __version__
 from exporter.collection import Collection, Outcome
 from exporter.collector import Family, data_families, health_families
 from exporter.exposition import encode
+from exporter.web_config import WebConfigFile, middleware
 
 SCRAPE_TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 DEFAULT_PORT = 24280
+# Names the software without its version, nor Python's and aiohttp's, for whoever probes.
+# aiohttp gives every response, its own 400s for malformed requests too, the Server header
+# of this module constant and offers no setting for it.
+SERVER = "chat-supervision-exporter"
+web_response.SERVER_SOFTWARE = SERVER  # type: ignore[attr-defined]
 
 
 def deadline(header: str | None, cap: float, offset: float) -> float:
@@ -47,27 +59,81 @@ def parse_listen_address(address: str) -> tuple[str | None, int]:
     return (host.strip("[]") or None), int(port)
 
 
+def gzip_accepted(header: str) -> bool:
+    """Whether ``Accept-Encoding`` allows gzip: ``gzip`` or else ``*``, with a q-value above 0
+    (RFC 9110 12.5.3; prometheus-client's own check ignores ``gzip;q=0``)."""
+    quality: dict[str, float] = {}
+    for item in header.split(","):
+        coding, *parameters = (part.strip() for part in item.split(";"))
+        q = 1.0
+        for parameter in parameters:
+            key, _, value = parameter.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        quality.setdefault(coding.lower(), q)
+    q = quality.get("gzip", quality.get("*", 0.0))
+    return 0 < q <= 1
+
+
+def _encoder(accept: str) -> tuple[Callable[[Collector], bytes], str]:
+    """prometheus-client's choice of format, but OpenMetrics always in version 1.0.0, the only
+    one ``exposition.encode`` writes, whatever version the client asked for."""
+    encoder, content_type = choose_encoder(accept)
+    if content_type.startswith("application/openmetrics-text"):
+        encoder = partial(openmetrics.generate_latest, version="1.0.0")
+        return encoder, openmetrics.CONTENT_TYPE_LATEST
+    return encoder, content_type
+
+
 @dataclass
 class _Encodings:
-    """The chat figures of the latest outcome, encoded once per format and name filter."""
+    """The chat figures of the latest outcome, encoded once per format for unfiltered scrapes.
+
+    Filtered scrapes (``name[]``) are encoded each time: any client can invent filters, and a
+    cache per filter grew by a full body each (gigabytes at 190 000 samples); at most two
+    bodies are held here.
+    """
 
     outcome: Outcome | None = None
-    by_request: dict[tuple[bool, frozenset[str]], bytes] = field(default_factory=dict)
+    by_format: dict[bool, bytes] = field(default_factory=dict)
 
     def of(
         self, outcome: Outcome, openmetrics: bool, names: frozenset[str], help_suffix: str
     ) -> bytes:
+        if names:
+            return encode(_named(_figures(outcome, help_suffix), names), openmetrics)
         if outcome is not self.outcome:
-            self.outcome, self.by_request = outcome, {}
-        key = (openmetrics, names)
-        if key not in self.by_request:
-            figures = data_families(outcome.snapshot, help_suffix) if outcome.snapshot else []
-            self.by_request[key] = encode(_named(figures, names), openmetrics)
-        return self.by_request[key]
+            self.outcome, self.by_format = outcome, {}
+        if openmetrics not in self.by_format:
+            self.by_format[openmetrics] = encode(_figures(outcome, help_suffix), openmetrics)
+        return self.by_format[openmetrics]
+
+
+def _figures(outcome: Outcome, help_suffix: str) -> list[Family]:
+    return data_families(outcome.snapshot, help_suffix) if outcome.snapshot else []
 
 
 def _named(families: list[Family], names: frozenset[str]) -> list[Family]:
     return [family for family in families if not names or family.name in names]
+
+
+class _ServerLog(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's server log, where a client's malformed request is one debug line, not an
+    error with a traceback: anyone can send one, and it says nothing about the exporter."""
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info")
+        if isinstance(error, HttpProcessingError):
+            reason = " ".join(error.message.split())[:200]
+            kwargs["exc_info"] = None
+            level, msg, args = logging.DEBUG, f"{msg}: %s %s", (*args, error.code, reason)
+        super().log(level, msg, *args, **kwargs)
+
+
+ENCODINGS = web.AppKey("encodings", _Encodings)
 
 
 def create_app(
@@ -77,28 +143,36 @@ def create_app(
     scrape_timeout_offset: float,
     telemetry_path: str = "/metrics",
     help_suffix: str = "",
+    web_config: WebConfigFile | None = None,
 ) -> web.Application:
-    """The exporter's web application around one Collection."""
+    """The exporter's web application around one Collection, with the web configuration's
+    authentication and headers if given.
+
+    Ready (``/-/ready`` 200) once the first collection, started with the application, has
+    finished, whether it succeeded or not (a database outage is ``chat_up 0``, not an
+    exporter to take out of service), and until shutdown begins.
+    """
     runtime = CollectorRegistry()
     ProcessCollector(registry=runtime)
     PlatformCollector(registry=runtime)
     encodings = _Encodings()
+    state: dict[str, bool] = {"ready": False}
 
     async def metrics(request: web.Request) -> web.Response:
         header = request.headers.get(SCRAPE_TIMEOUT_HEADER)
         outcome = await collection.outcome(deadline(header, timeout, scrape_timeout_offset))
-        encoder, content_type = choose_encoder(",".join(request.headers.getall(hdrs.ACCEPT, [])))
+        encoder, content_type = _encoder(",".join(request.headers.getall(hdrs.ACCEPT, [])))
         openmetrics = content_type.startswith("application/openmetrics-text")
         names = frozenset(request.query.getall("name[]", []))
         body = b"".join(
             (
-                encode(_named(health_families(outcome, time.time()), names), openmetrics),
+                encode(_named(health_families(outcome, outcome.wall_time()), names), openmetrics),
                 encodings.of(outcome, openmetrics, names, help_suffix),
                 encoder(runtime.restricted_registry(names) if names else runtime),
             )
         )
         headers = {hdrs.CONTENT_TYPE: content_type, hdrs.VARY: hdrs.ACCEPT_ENCODING}
-        if gzip_accepted(request.headers.get(hdrs.ACCEPT_ENCODING, "")):
+        if gzip_accepted(",".join(request.headers.getall(hdrs.ACCEPT_ENCODING, []))):
             # Level 1: three times faster than the default on a large scrape, 20 % bigger.
             body = await asyncio.to_thread(gzip.compress, body, 1)
             headers[hdrs.CONTENT_ENCODING] = "gzip"
@@ -122,11 +196,33 @@ def create_app(
         return web.Response(text="Healthy.\n")
 
     async def ready(_request: web.Request) -> web.Response:
-        return web.Response(text="Ready.\n")
+        if state["ready"]:
+            return web.Response(text="Ready.\n")
+        return web.Response(status=503, text="Not ready.\n")
 
-    app = web.Application()
+    async def first_collection(_app: web.Application) -> AsyncIterator[None]:
+        async def collect() -> None:
+            await collection.outcome(timeout)
+            state["ready"] = True
+
+        task = asyncio.create_task(collect())
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await collection.close()
+
+    async def stopping(_app: web.Application) -> None:
+        state["ready"] = False
+
+    app = web.Application(
+        middlewares=[middleware(web_config)] if web_config is not None else [],
+        handler_args={"logger": _ServerLog(logging.getLogger("aiohttp.server"))},
+    )
+    app[ENCODINGS] = encodings
     app.router.add_get(telemetry_path, metrics)
     app.router.add_get("/", landing)
     app.router.add_get("/-/healthy", healthy)
     app.router.add_get("/-/ready", ready)
+    app.cleanup_ctx.append(first_collection)
+    app.on_shutdown.append(stopping)
     return app

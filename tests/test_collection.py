@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import sqlite3
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -132,3 +133,86 @@ async def test_a_bug_in_a_source_becomes_a_failed_collection(
 
     assert outcome.error == "internal error: 'site_id'"
     assert "unexpected error while collecting" in caplog.text
+
+
+async def test_a_tiny_budget_cannot_fail_the_scrapes_sharing_its_collection(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Any client can send X-Prometheus-Scrape-Timeout-Seconds: 0.000001. It gives up alone;
+    # the collection it started runs for the scrapes that asked for longer.
+    fetch = CountingFetch(delay=0.3)
+    collection = await _collection(sqlite_url, fetch)
+
+    with caplog.at_level(logging.DEBUG, logger="exporter.collection"):
+        hostile = asyncio.create_task(collection.outcome(0.000001))
+        await asyncio.sleep(0)
+        crowd = [asyncio.create_task(collection.outcome(0.000001)) for _ in range(50)]
+        normal = await collection.outcome(5)
+        impatient = await asyncio.gather(hostile, *crowd)
+
+    assert normal.snapshot is not None
+    assert fetch.calls == 1
+    assert all(outcome.snapshot is None for outcome in impatient)
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+async def test_a_collection_runs_until_the_latest_deadline_asked(sqlite_url: str) -> None:
+    fetch = CountingFetch(delay=0.5)
+    collection = await _collection(sqlite_url, fetch)
+
+    first = asyncio.create_task(collection.outcome(0.2))
+    await asyncio.sleep(0.05)
+    second = await collection.outcome(1)
+
+    assert (await first).error == "timed out after 0.2s waiting for the collection in progress"
+    assert second.snapshot is not None
+    assert fetch.calls == 1
+
+
+async def test_alternating_failures_and_successes_are_logged_once_per_cause(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A client with a tiny budget alone, then Prometheus, over and over: one error line and
+    # one recovery line, not two lines per scrape.
+    collection = await _collection(sqlite_url, CountingFetch(delay=0.01))
+
+    with caplog.at_level(logging.INFO, logger="exporter.collection"):
+        for _ in range(30):
+            assert (await collection.outcome(0.000001)).snapshot is None
+            assert (await collection.outcome(5)).snapshot is not None
+
+    assert [(record.levelname, record.getMessage()) for record in caplog.records] == [
+        ("ERROR", "collection failed: timed out after 1e-06s"),
+        ("INFO", "collection recovered after failing with: timed out after 1e-06s"),
+    ]
+
+
+async def test_failures_are_never_cached(tmp_path: Path) -> None:
+    # min_interval caches successes only: recovery shows at the next scrape.
+    url = f"sqlite:///{tmp_path / 'later.db'}"
+    collection = await _collection(url, CountingFetch(), min_interval=60)
+
+    failed = await collection.outcome(5)
+    await reset_schema(url)
+    recovered = await collection.outcome(5)
+
+    assert failed.snapshot is None
+    assert recovered.snapshot is not None
+    assert await collection.outcome(5) is recovered
+
+
+async def test_the_cache_lasts_min_interval_whatever_the_wall_clock_does(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetch = CountingFetch()
+    collection = await _collection(sqlite_url, fetch, min_interval=0.2)
+    first = await collection.outcome(5)
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() - 3600)  # NTP steps back an hour
+
+    await asyncio.sleep(0.3)
+    second = await collection.outcome(5)
+
+    assert fetch.calls == 2
+    assert second is not first
+    assert 0 <= first.wall_time() - first.finished_at < 1  # the age ignores the step

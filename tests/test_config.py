@@ -1,11 +1,20 @@
 """The configuration file: defaults, durations, and one-line errors for every mistake."""
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from exporter.config import Config, ConfigError, duration, load_config, parse_config
+from exporter.config import (
+    Config,
+    ConfigError,
+    database_url,
+    duration,
+    load_config,
+    parse_config,
+    with_redis_url,
+)
 from exporter.settings import ChatwootSettings, ConfiguredObjective, Settings, SiteSignals
 
 FULL = """
@@ -137,6 +146,18 @@ def test_durations(text: object, seconds: float) -> None:
         ("sites: [paris, '']\n", "config: sites[1]: expected a non-empty string, got ''"),
         ("database:\n\turl: x\n", "config: found character '\\t' that cannot start any token at line 2, column 1"),
         ("- a\n- b\n", "config: top level: expected a mapping of keys, got ['a', 'b']"),
+        ("collection:\n  timeout: .nan\n", "config: collection.timeout: expected a finite duration, got nan"),
+        ("collection:\n  min_interval: .inf\n", "config: collection.min_interval: expected a finite duration, got inf"),
+        ("collection:\n  min_interval: 1" + "0" * 400 + "\n", "config: collection.min_interval: expected a finite duration, got 100000000000000000...0000000000000000000"),
+        ("database:\n  statement_timeout: " + "9" * 400 + "s\n", "config: database.statement_timeout: expected a finite duration, got '99999999999999999999999999"),
+        ("objectives:\n  - {name: x, metric: conversations, target: 1" + "0" * 400 + "}\n", "config: objectives[0].target: expected a finite number, got 100000000000000000...0000000000000000000"),
+        ("database: {url: a, url_file: b}\n", "config: database.url and database.url_file: give one or the other"),
+        ("chatwoot: {redis_url: 'redis://r', redis_url_file: b}\n", "config: chatwoot.redis_url and chatwoot.redis_url_file: give one or the other"),
+        ("objectives:\n  - {name: x, metric: conversations, target: 1}\n  - {name: x, metric: conversations, target: 2, site: paris}\n", "config: objectives[1]: same name, metric and agent as objectives[0] on a site they share; give it another name"),
+        ("objectives:\n  - {name: x, metric: turnover, target: 1, currency: EUR}\n  - {name: x, metric: turnover, target: 2, currency: USD}\n", "config: objectives[1]: same name, metric and agent as objectives[0]"),
+        ("collection:\n  timeout: 2026-13-01\n", "config: invalid YAML value: month must be in 1..12"),
+        ("[" * 5000 + "]" * 5000, "config: nested too deeply to be a configuration"),
+        ('"a\\nb": 1\n', "config: 'a\\nb': unknown key in top level"),
     ],
 )  # fmt: skip
 def test_mistakes_are_named_in_one_line(text: str, message: str) -> None:
@@ -163,3 +184,96 @@ def test_an_empty_file_means_defaults(tmp_path: Path) -> None:
     path = tmp_path / "empty.yml"
     path.write_text("")
     assert load_config(path) == Config()
+
+
+def test_objectives_of_other_scopes_may_share_a_name() -> None:
+    config = parse_config(
+        "objectives:\n"
+        "  - {name: x, metric: conversations, target: 1, site: paris}\n"
+        "  - {name: x, metric: conversations, target: 2, site: lyon}\n"
+        "  - {name: x, metric: conversations, target: 3, site: paris, agent_id: 7}\n"
+        "  - {name: x, metric: turnover, target: 4}\n"
+    )
+    assert len(config.objectives) == 4
+
+
+# A billion 'x' in a few hundred bytes: nine levels of ten aliases to the level below.
+BOMB = (
+    "[&a [x, x, x, x, x, x, x, x, x, x], "
+    + ", ".join(f"&{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]" for i in range(8))
+    + "]"
+)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "database: {}",
+        "sites: [{}]",
+        "objectives: [{}]",
+        "collection: {{timeout: {}}}",
+        "chatwoot: {{accounts: [{}]}}",
+        "signals: {{sites: {{paris: {}}}}}",
+    ],
+)
+def test_an_alias_bomb_gives_a_short_line_quickly(template: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as error:
+        parse_config(template.format(BOMB))
+    assert time.monotonic() - started < 1
+    assert len(str(error.value)) < 300, str(error.value)[:300]
+    assert "\n" not in str(error.value)
+
+
+def test_files_that_are_not_configurations_are_refused_quickly(tmp_path: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(
+        ConfigError, match=r"^/dev/zero: larger than 1024 KiB, not a configuration file$"
+    ):
+        load_config(Path("/dev/zero"))
+    assert time.monotonic() - started < 1
+    latin1 = tmp_path / "latin1.yml"
+    latin1.write_bytes(b"sites: [Caf\xe9]\n")
+    with pytest.raises(ConfigError, match=r"latin1\.yml: not UTF-8 text \(byte 11\)$"):
+        load_config(latin1)
+    with pytest.raises(ConfigError, match=r": cannot read: Is a directory$"):
+        load_config(tmp_path)
+
+
+def test_url_files_are_read_beside_the_configuration(tmp_path: Path) -> None:
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "db").write_text("postgresql://u:p@db/chat\n")
+    (tmp_path / "secrets" / "redis").write_text("redis://:pw@redis/0\r\n")
+    path = tmp_path / "config.yml"
+    path.write_text("database: {url_file: secrets/db}\nchatwoot: {redis_url_file: secrets/redis}\n")
+    config = with_redis_url(load_config(path), None)
+    assert (
+        database_url(config, flag=None, flag_file=None, environment=None)
+        == "postgresql://u:p@db/chat"
+    )
+    assert (
+        database_url(config, flag=None, flag_file=None, environment="sqlite:///env.db")
+        == "sqlite:///env.db"
+    )
+    assert (
+        database_url(
+            config, flag="sqlite:///flag.db", flag_file=None, environment="sqlite:///env.db"
+        )
+        == "sqlite:///flag.db"
+    )
+    assert config.chatwoot.redis_url == "redis://:pw@redis/0"
+    (tmp_path / "other").write_text("redis://other/1")
+    assert (
+        with_redis_url(load_config(path), tmp_path / "other").chatwoot.redis_url
+        == "redis://other/1"
+    )
+    (tmp_path / "empty").write_text("\n")
+    with pytest.raises(ConfigError, match=r"empty: empty, expected a URL$"):
+        database_url(config, flag=None, flag_file=tmp_path / "empty", environment=None)
+    (tmp_path / "http").write_text("http://redis\n")
+    with pytest.raises(ConfigError, match=r"http: expected a redis://, rediss:// or unix:// URL$"):
+        with_redis_url(config, tmp_path / "http")
+    with pytest.raises(
+        ConfigError, match=r"^--database.url and --database.url-file: give one or the other$"
+    ):
+        database_url(config, flag="sqlite:///x.db", flag_file=tmp_path / "other", environment=None)

@@ -1,11 +1,19 @@
 """URLs, drivers, and the guarantee that the exporter's connections cannot write."""
 
+import asyncio
+import contextlib
+import gc
+import os
+import sqlite3
+from pathlib import Path
+
 import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError
 
 from exporter.database import BadURL, async_url, create_engine, read_only, redact
 from exporter.schema import sites
+from tests.builder import Scenario, reset_schema, scrape
 
 
 @pytest.mark.parametrize(
@@ -64,3 +72,76 @@ async def test_the_exporter_cannot_write(database_url: str) -> None:
                 await connection.execute(insert(sites).values(name="intruder", timezone="UTC"))
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:p@ss@db/chat", "postgresql://u:***@db/chat"),
+        ("postgresql://u:p@s/s@db:5432/chat", "postgresql://u:***@db:5432/chat"),
+        (
+            "postgresql://u@db/chat?password=secret&sslmode=require",
+            "postgresql://u@db/chat?password=***&sslmode=require",
+        ),
+        (
+            "mysql://root@db/chat?charset=utf8mb4&PASSWORD=x",
+            "mysql://root@db/chat?charset=utf8mb4&PASSWORD=***",
+        ),
+        ("redis://:secret@redis:6379/0", "redis://:***@redis:6379/0"),
+        (
+            "rediss://exporter:s3cret@redis/0?ssl_keyfile_password=k",
+            "rediss://exporter:***@redis/0?ssl_keyfile_password=***",
+        ),
+        ("sqlite:////var/lib/chat.db", "sqlite:////var/lib/chat.db"),
+        ("postgresql://db:5432/chat", "postgresql://db:5432/chat"),
+    ],
+)
+def test_every_password_is_masked(url: str, shown: str) -> None:
+    assert redact(url) == shown
+
+
+def _open_handles(path: Path) -> int:
+    """File descriptors of this process open on ``path``."""
+    count = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            count += os.readlink(fd) == str(path)
+    return count
+
+
+async def test_cancelled_sqlite_connects_do_not_leave_the_file_open(tmp_path: Path) -> None:
+    path = tmp_path / "chat.db"
+    sqlite3.connect(path).close()
+    engine = create_engine(f"sqlite:///{path}", pool_size=1)
+    gc.disable()  # the leak was only ever closed by the garbage collector
+    try:
+        for _ in range(20):
+            connecting = asyncio.ensure_future(engine.connect())
+            await asyncio.sleep(0)
+            connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await connecting
+        await asyncio.sleep(0.5)
+        assert _open_handles(path) == 0
+    finally:
+        gc.enable()
+        await engine.dispose()
+
+
+async def test_a_site_name_that_is_not_utf8_spoils_no_other_site(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'chat.db'}"
+    await reset_schema(url)
+    s = Scenario()
+    for name in ("Paris", "broken", "Tokyo"):
+        s.agent(f"agent of {name}", [s.site(name)])
+    await s.write(url)
+    with sqlite3.connect(tmp_path / "chat.db") as connection:
+        connection.execute(
+            "UPDATE sites SET name = CAST(X'436166e9' AS TEXT) WHERE name = 'broken'"
+        )
+    m = await scrape(url, "2026-11-24 12:00:00")
+    assert {labels["site"] for labels in m.series("chat_conversations_today")} == {
+        "Paris",
+        "Caf\\xe9",
+        "Tokyo",
+    }

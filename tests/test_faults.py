@@ -213,3 +213,51 @@ def test_twenty_concurrent_scrapes_share_one_collection(tmp_path: Path) -> None:
     assert all("\nchat_up 1\n" in body for body in bodies)
     assert len(durations) == 1  # every scrape got the same collection
     assert float(durations.pop().split()[1]) > 1.0
+
+
+def _sqlite_site(path: Path, name: str = "main") -> str:
+    url = f"sqlite:///{path}"
+    asyncio.run(reset_schema(url))
+    s = Scenario()
+    agent = s.agent("Ann", [s.site(name)])
+    s.session(agent, "available", "2026-01-01 00:00:00")
+    asyncio.run(s.write(url))
+    return url
+
+
+def test_a_locked_sqlite_database_is_chat_up_0_within_the_deadline(tmp_path: Path) -> None:
+    url = _sqlite_site(tmp_path / "chat.db")
+    with sqlite3.connect(tmp_path / "chat.db") as connection:
+        connection.execute("PRAGMA journal_mode = DELETE")  # in WAL, writers never block readers
+    with exporter(["--database.url", url], tmp_path) as running:
+        assert running.sample("chat_up") == 1
+        writer = sqlite3.connect(tmp_path / "chat.db", isolation_level=None)
+        writer.execute("BEGIN EXCLUSIVE")  # a rollback-journal writer: readers must wait
+        try:
+            started = time.monotonic()
+            assert running.sample("chat_up", scrape_timeout=2) == 0
+            elapsed = time.monotonic() - started
+            assert elapsed < 2.0, elapsed  # not SQLite's 5 s busy timeout
+            [line] = _error_lines(running.stderr())
+            assert "timed out after 1.5s" in line, line
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        assert running.sample("chat_up") == 1
+
+
+def test_a_replaced_or_deleted_sqlite_file_is_not_served_from_the_pool(tmp_path: Path) -> None:
+    path = tmp_path / "chat.db"
+    url = _sqlite_site(path, "old")
+    with exporter(["--database.url", url], tmp_path) as running:
+        assert running.sample('chat_agents{site="old",status="available"}') == 1
+        replacement = tmp_path / "new.db"
+        _sqlite_site(replacement, "new")
+        replacement.replace(path)  # as a restore from backup does
+        body = running.get()
+        assert 'site="new"' in body
+        assert 'site="old"' not in body
+
+        path.unlink()
+        assert running.sample("chat_up") == 0
+        assert "unable to open database file" in running.stderr()

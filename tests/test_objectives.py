@@ -1,5 +1,9 @@
 """Objectives: today's value of each objective's metric for its scope, next to its target."""
 
+import logging
+
+import pytest
+
 from exporter.settings import ConfiguredObjective, Settings
 from tests.builder import Scenario, scrape
 
@@ -122,3 +126,42 @@ async def test_configured_objectives_are_added_to_the_database_ones(database_url
         ("main", "Main AHT", ""): (300 + 100) / 2,
         ("main", "Ann contacts", str(ann)): 2,
     }
+
+
+async def test_one_series_per_objective_the_most_specific_wins(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    s = Scenario()
+    main = s.site("main")
+    s.site("second")
+    s.objective("Daily", "conversations", 100)  # every site...
+    s.objective("Daily", "conversations", 40, site=main)  # ...but main's own
+    s.objective("Sales", "turnover", 500, site=main, currency="EUR")  # the database's own...
+    await s.write(sqlite_url)
+    settings = Settings(
+        objectives=(
+            ConfiguredObjective("Sales", "turnover", 900, "main"),  # ...over the configuration
+            ConfiguredObjective("Calls", "conversations", 7),
+            ConfiguredObjective("Calls", "conversations", 8, "second"),
+        )
+    )
+
+    with caplog.at_level(logging.WARNING, logger="exporter.assembly"):
+        m = await scrape(sqlite_url, NOW, settings)  # Metrics refuses duplicate samples
+        await scrape(sqlite_url, NOW, settings)
+
+    assert m.table("chat_objective_target", ["site", "objective"]) == {
+        ("main", "Daily"): 40,
+        ("second", "Daily"): 100,
+        ("main", "Sales"): 500,
+        ("main", "Calls"): 7,
+        ("second", "Calls"): 8,
+    }
+    assert sorted(r.getMessage() for r in caplog.records) == [
+        "objective 'Calls' (conversations) is defined more than once for site 'second': "
+        "publishing the most specific one, target 8",
+        "objective 'Daily' (conversations) is defined more than once for site 'main': "
+        "publishing the most specific one, target 40",
+        "objective 'Sales' (turnover) is defined more than once for site 'main': "
+        "publishing the most specific one, target 500",
+    ]

@@ -1,7 +1,10 @@
 """The HTTP side in-process on 127.0.0.1: deadline, negotiation, filters, landing page, probes."""
 
 import asyncio
+import gc
+import logging
 import time
+import tracemalloc
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -16,7 +19,14 @@ from exporter.database import create_engine
 from exporter.settings import Settings
 from exporter.snapshot import Snapshot
 from exporter.sources.reference import ReferenceSource
-from exporter.web import SCRAPE_TIMEOUT_HEADER, create_app, deadline, parse_listen_address
+from exporter.web import (
+    ENCODINGS,
+    SCRAPE_TIMEOUT_HEADER,
+    create_app,
+    deadline,
+    gzip_accepted,
+    parse_listen_address,
+)
 from tests.builder import Scenario
 
 
@@ -111,7 +121,6 @@ async def test_landing_page_and_probes(client: TestClient[web.Request, web.Appli
     assert landing.headers["Content-Type"].startswith("text/html")
     assert "href='/metrics'" in await landing.text()
     assert (await client.get("/-/healthy")).status == 200
-    assert (await client.get("/-/ready")).status == 200
     assert (await client.get("/nowhere")).status == 404
 
 
@@ -128,3 +137,183 @@ async def test_the_scrape_timeout_header_bounds_the_collection(sqlite_url: str) 
     assert response.status == 200
     assert "\nchat_up 0\n" in body
     assert 0.5 <= elapsed < 1.0
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("gzip", True),
+        ("gzip, deflate, br", True),
+        ("GZIP;q=0.5", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("gzip;q=0.000", False),
+        ("*;q=0", False),
+        ("gzip;q=0, *", False),  # an explicit gzip wins over *
+        ("identity", False),
+        ("gzip;q=abc", False),
+        ("", False),
+    ],
+)
+def test_gzip_accepted(header: str, expected: bool) -> None:
+    assert gzip_accepted(header) is expected
+
+
+async def test_gzip_refused_with_q_0(client: TestClient[web.Request, web.Application]) -> None:
+    response = await client.get("/metrics", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in response.headers
+    assert "\nchat_up 1\n" in await response.text()
+
+
+async def test_openmetrics_2_is_answered_as_1_0_0(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    # The body is OpenMetrics 1.0.0; its content type must say so whatever was asked.
+    response = await client.get(
+        "/metrics", headers={"Accept": "application/openmetrics-text; version=2.0.0"}
+    )
+    assert response.headers["Content-Type"] == (
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    )
+    assert (await response.text()).endswith("# EOF\n")
+
+
+async def test_no_version_in_the_server_header(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    for path in ("/", "/metrics", "/nowhere"):
+        assert (await client.get(path)).headers["Server"] == "chat-supervision-exporter"
+
+
+async def test_a_malformed_request_line_is_one_debug_line(
+    client: TestClient[web.Request, web.Application], caplog: pytest.LogCaptureFixture
+) -> None:
+    assert client.port is not None
+    with caplog.at_level(logging.DEBUG):
+        reader, writer = await asyncio.open_connection("127.0.0.1", client.port)
+        writer.write(b"GET /metrics HTTP/1.1 trailing\r\nHost: x\r\n\r\n")
+        await writer.drain()
+        answer = await reader.read()
+        writer.close()
+        await writer.wait_closed()
+    assert answer.startswith(b"HTTP/1.0 400 Bad Request\r\n")
+    assert b"\r\nServer: chat-supervision-exporter\r\n" in answer  # aiohttp's own answer
+    server = [record for record in caplog.records if record.name == "aiohttp.server"]
+    assert [(record.levelname, record.exc_info) for record in server] == [("DEBUG", None)]
+    assert "Error handling request from 127.0.0.1: 400 " in server[0].getMessage()
+
+
+class _Held(ReferenceSource):
+    """A database that answers, once released, that it is down."""
+
+    def __init__(self) -> None:
+        super().__init__(Settings())
+        self.release = asyncio.Event()
+
+    async def snapshot(self, connection: AsyncConnection, now: datetime) -> Snapshot:
+        await self.release.wait()
+        raise OSError("the database is down")
+
+
+async def test_ready_after_the_first_collection_until_shutdown(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    source = _Held()
+    app = create_app(
+        Collection(engine, source, statement_timeout=5), timeout=10, scrape_timeout_offset=0.5
+    )
+    async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
+        starting = await test_client.get("/-/ready")
+        source.release.set()
+        for _ in range(100):
+            up = await test_client.get("/-/ready")
+            if up.status == 200:
+                break
+            await asyncio.sleep(0.02)
+        assert "\nchat_up 0\n" in await (await test_client.get("/metrics")).text()
+        assert test_client.server.runner is not None
+        await test_client.server.runner.shutdown()  # what a SIGTERM starts
+        stopping = await test_client.get("/-/ready")
+        assert (starting.status, await starting.text()) == (503, "Not ready.\n")
+    await engine.dispose()
+    assert up.status == 200  # a database outage is chat_up 0, not an unready exporter
+    assert stopping.status == 503
+
+
+async def test_the_snapshot_age_ignores_wall_clock_steps(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The cache lasts min_interval on the monotonic clock; the exported timestamps stay Unix
+    # times, and the age of the cached snapshot is not an hour because NTP stepped the clock.
+    engine = create_engine(sqlite_url)
+    collection = Collection(
+        engine, ReferenceSource(Settings()), statement_timeout=5, min_interval=60
+    )
+    app = create_app(collection, timeout=10, scrape_timeout_offset=0.5)
+    health = [
+        ("name[]", "chat_snapshot_age_seconds"),
+        ("name[]", "chat_last_success_timestamp_seconds"),
+    ]
+    async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
+        first = _samples(await (await test_client.get("/metrics", params=health)).text())
+        real_time = time.time
+        monkeypatch.setattr(time, "time", lambda: real_time() + 3600)  # NTP steps forward
+        second = _samples(await (await test_client.get("/metrics", params=health)).text())
+    await engine.dispose()
+    assert abs(first["chat_last_success_timestamp_seconds"] - real_time()) < 60
+    assert (
+        second["chat_last_success_timestamp_seconds"]
+        == first["chat_last_success_timestamp_seconds"]
+    )
+    assert 0 <= second["chat_snapshot_age_seconds"] < 60
+
+
+def _samples(body: str) -> dict[str, float]:
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(body)
+        for sample in family.samples
+    }
+
+
+async def test_filtered_scrapes_do_not_grow_memory(
+    sqlite_url: str, client: TestClient[web.Request, web.Application]
+) -> None:
+    # With min_interval > 0 one outcome serves many scrapes; a client inventing name[]
+    # filters must not make the exporter keep a body per filter.
+    s = Scenario()
+    sites = [s.site(f"site {n}") for n in range(5)]
+    for n in range(40):
+        agent = s.agent(f"agent {n}", sites)
+        s.session(agent, "available", "2026-01-01 00:00:00")
+    await s.write(sqlite_url)
+    engine = create_engine(sqlite_url)
+    collection = Collection(
+        engine, ReferenceSource(Settings()), statement_timeout=5, min_interval=60
+    )
+    app = create_app(collection, timeout=10, scrape_timeout_offset=0.5)
+    families = ["chat_agent_status", "chat_agent_slots", "chat_agent_conversations_today"]
+    async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
+
+        async def scrape(n: int) -> int:
+            params = [("name[]", name) for name in [*families, f"nothing_{n}"]]
+            return len(await (await test_client.get("/metrics", params=params)).read())
+
+        body = await scrape(0)
+        tracemalloc.start()
+        before = _held_by_the_exporter()
+        for n in range(1, 51):
+            await scrape(n)
+        grown = _held_by_the_exporter() - before
+        tracemalloc.stop()
+        cached = app[ENCODINGS].by_format
+    await engine.dispose()
+    assert body > 20_000
+    assert grown < 5 * body, (grown, body)  # a body per filter would be 50 bodies
+    assert len(cached) <= 2
+
+
+def _held_by_the_exporter() -> int:
+    """Bytes still allocated by the exporter's code (not the test client's)."""
+    gc.collect()
+    traces = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(True, "*/exporter/*")])
+    return sum(stat.size for stat in traces.statistics("filename"))
