@@ -398,12 +398,18 @@ def _line(text: str) -> str:
     return line if len(line) <= _SHOWN_CHARS else f"{line[: _SHOWN_CHARS - 3]}..."
 
 
+def read_at_most(path: Path, limit: int) -> bytes:
+    """The first ``limit`` + 1 bytes of ``path``: more than ``limit`` means too large, and
+    ``/dev/zero`` or a log file given by mistake is never read to its end. OSError as
+    opening or reading raises it."""
+    with path.open("rb") as file:
+        return file.read(limit + 1)
+
+
 def _read(path: Path, limit: int, what: str) -> str:
-    """The UTF-8 text of ``path``, refused beyond ``limit`` bytes: ``/dev/zero`` or a log
-    file given by mistake must not be read forever."""
+    """The UTF-8 text of ``path``, refused beyond ``limit`` bytes."""
     try:
-        with path.open("rb") as file:
-            data = file.read(limit + 1)
+        data = read_at_most(path, limit)
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
     if len(data) > limit:

@@ -35,6 +35,8 @@ import yaml
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 
+from exporter.config import read_at_most
+
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 1 << 20
@@ -164,8 +166,7 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 def load(path: Path) -> WebConfig:
     """Read and validate the file, certificates included; WebConfigError in one line."""
     try:
-        with path.open("rb") as file:
-            content = file.read(MAX_FILE_BYTES + 1)
+        content = read_at_most(path, MAX_FILE_BYTES)
     except OSError as error:
         raise WebConfigError(f"cannot read web config file {path}: {error.strerror}") from error
     if len(content) > MAX_FILE_BYTES:
