@@ -13,7 +13,8 @@ day) with, besides the conversations over, open ones assigned to agents (a third
 reply, ``waiting_since`` set), a queue of unassigned ones, pending ones handled by a bot, and
 2 % snoozed. Resolved conversations have a ``conversation_resolved`` reporting event (and a
 ``first_response`` one when an agent answered), end with Chatwoot's CSAT survey message, and
-30 % of them are rated.
+30 % of them are rated. 3 % of the conversations over have no assignee: two thirds of those
+were abandoned (only the contact wrote), a bot answered the others.
 """
 
 import time
@@ -136,7 +137,9 @@ def _plan(size: Size, now: int) -> list[str]:
 
     History days come first (ids grow with time), then today: the open assigned ones, the
     queue, the pending ones (started within the last minutes), then the others from midnight.
-    ``ended`` is the resolution time, NULL while not resolved.
+    ``ended`` is the resolution time, NULL while not resolved. Of the resolved conversations
+    nobody was assigned, two thirds are ``abandoned`` (the visitor left unanswered), the others
+    the bot's.
     """
     series = POSTGRESQL.series
     midnight = now - now % DAY_SECONDS
@@ -159,21 +162,22 @@ def _plan(size: Size, now: int) -> list[str]:
         f"CASE WHEN status = {RESOLVED} "
         f"THEN LEAST(started + 60 + {pick('id', 'duration', 1500)}, {now}) END"
     )
-    columns = "id, inbox_id, assignee_id, status, started, ended, visitor_last"
+    abandoned = f"status = {RESOLVED} AND assignee_id IS NULL AND {pick('id', 'abandoned', 3)} < 2"
+    columns = "id, inbox_id, assignee_id, status, started, ended, visitor_last, abandoned"
     today_span = max(now - midnight - 60, 1)
     return [
         "CREATE TEMPORARY TABLE bench_plan (id BIGINT NOT NULL, inbox_id INTEGER NOT NULL, "
         "assignee_id INTEGER, status INTEGER NOT NULL, started BIGINT NOT NULL, ended BIGINT, "
-        "visitor_last BOOLEAN NOT NULL)",
+        "visitor_last BOOLEAN NOT NULL, abandoned BOOLEAN NOT NULL)",
         f"INSERT INTO bench_plan ({columns}) "
-        f"SELECT id, {inbox}, assignee_id, status, started, {ended}, false "
+        f"SELECT id, {inbox}, assignee_id, status, started, {ended}, false, {abandoned} "
         f"FROM (SELECT id, {some_agent} AS assignee_id, {over_or_snoozed} AS status, "
         f"{midnight} - ({HISTORY_DAYS} - (id - 1) / {per_day}) * {DAY_SECONDS} "
         f"+ {pick('id', 'start', DAY_SECONDS)} AS started "
         f"FROM (SELECT n AS id FROM {series(history, 'c')}) AS c) AS h",
         f"INSERT INTO bench_plan ({columns}) "
         f"SELECT id, {inbox}, assignee_id, status, started, {ended}, "
-        f"n <= {size.open} AND {pick('id', 'visitor last', 3)} = 0 "
+        f"n <= {size.open} AND {pick('id', 'visitor last', 3)} = 0, {abandoned} "
         f"FROM (SELECT id, n, CASE "
         f"WHEN n <= {size.open} THEN 1 + {pick('id', 'agent', size.agents)} "
         f"WHEN n <= {pending_end} THEN NULL ELSE {some_agent} END AS assignee_id, CASE "
@@ -191,9 +195,10 @@ def _contents(size: Size, now: int) -> list[str]:
     """Conversations, their messages, reporting events and CSAT answers, from the plan.
 
     Messages are evenly spaced from the start to the resolution (or now): the contact's first,
-    then in turn the assignee's (the bot's when there is none), except in the queue, where
-    only the contact writes, and when the contact spoke last; a resolved conversation ends
-    with the CSAT survey. ``waiting_since`` is the contact's unanswered message, if any.
+    then in turn the assignee's (the bot's when there is none), except in the queue and the
+    abandoned ones, where only the contact writes, and when the contact spoke last; a
+    resolved conversation ends with the CSAT survey. ``waiting_since`` is the contact's
+    unanswered message, if any.
     """
     ts, series = POSTGRESQL.timestamp, POSTGRESQL.series
     count = MESSAGES_PER_CONVERSATION
@@ -226,7 +231,8 @@ def _contents(size: Size, now: int) -> list[str]:
         f"WHEN 'Contact' THEN id WHEN 'User' THEN assignee_id ELSE 1 END "
         f"FROM (SELECT p.*, m.n AS m, {sent('m.n')} AS at, CASE "
         f"WHEN status = {RESOLVED} AND m.n = {count} THEN 'survey' "
-        f"WHEN m.n % 2 = 1 OR {queued} OR (m.n = {count} AND visitor_last) THEN 'Contact' "
+        f"WHEN m.n % 2 = 1 OR {queued} OR abandoned OR (m.n = {count} AND visitor_last) "
+        f"THEN 'Contact' "
         f"WHEN assignee_id IS NULL THEN 'AgentBot' ELSE 'User' END AS sender "
         f"FROM bench_plan AS p CROSS JOIN {series(count, 'm')}) AS k",
         f"INSERT INTO reporting_events (id, name, value, account_id, inbox_id, user_id, "

@@ -1,10 +1,15 @@
 """The agent table of the supervision dashboard: one row per connected agent and site.
 
 Each column is an instant query in table format, reduced to exactly the labels site,
-agent_id and agent, so that Grafana's ``merge`` transformation joins the twelve results into
-one row per (site, agent). ``organize`` then names and orders the columns, and
-``filterByValue`` keeps the connected agents: those with a status (an agent listed only for
-today's conversations has no status series).
+agent_id and agent, so that Grafana's ``merge`` transformation joins the results into one
+row per (site, agent): it joins on the fields every result has, and a field only one result
+has, such as the status reason's label, fills that column of the row. ``organize`` then
+names and orders the columns, and ``filterByValue`` keeps the connected agents: those with a
+status (an agent listed only for today's conversations has no status series).
+
+Where a schema keeps no status history (Chatwoot), the time in status comes from Prometheus'
+own record of ``chat_agent_status``: each such column is ``exact or recorded``, so that the
+exporter's figure wins wherever it is published.
 """
 
 from dataclasses import dataclass
@@ -50,22 +55,33 @@ DRILL_DOWN_URL = (
 
 @dataclass(frozen=True)
 class Column:
-    """One value column: its query's refId, display name, PromQL and field overrides."""
+    """One column: its query's refId, display name, PromQL and field overrides.
+
+    A column shows its query's value, or with ``label`` that label of the query's series
+    (its value field then dropped).
+    """
 
     ref_id: str
     name: str
     expr: str
     properties: tuple[model.DynamicConfigValue, ...] = ()
+    label: str = ""
 
     @property
-    def field(self) -> str:
+    def value(self) -> str:
         """The name Grafana gives the value field of this query's table."""
         return f"Value #{self.ref_id}"
 
+    @property
+    def field(self) -> str:
+        """The field shown in the column."""
+        return self.label or self.value
 
-def per_agent(expr: str, aggregation: str = "max") -> str:
-    """``expr`` with exactly the labels site, agent_id and agent, so that rows merge."""
-    return f"{aggregation} by ({LABELS}) ({expr})"
+
+def per_agent(expr: str, aggregation: str = "max", labels: str = LABELS) -> str:
+    """``expr`` with exactly the labels site, agent_id and agent (or ``labels``), so that rows
+    merge."""
+    return f"{aggregation} by ({labels}) ({expr})"
 
 
 def status_code() -> str:
@@ -90,6 +106,23 @@ def _raw(metric: str) -> str:
     return per_agent(selector(metric))
 
 
+def in_status_for() -> str:
+    """Seconds since the current status started: the exporter's time, else the time
+    Prometheus first saw that status (a recording rule, within a scrape and an evaluation)."""
+    exact = per_agent("time() - " + selector("chat_agent_status_since_timestamp_seconds"))
+    seen = per_agent("time() - " + selector("site_agent_status:chat_agent_status_since:timestamp"))
+    return f"{exact} or {seen}"
+
+
+def status_today(status: str) -> str:
+    """Seconds in ``status`` today: the exporter's figure, else the minutes Prometheus
+    recorded the agent in that status over the dashboard's time range (today by default),
+    times 60."""
+    exact = per_agent(selector("chat_agent_status_seconds_today", f'status="{status}"'))
+    recorded = selector("chat_agent_status", f'status="{status}"') + "[$__range:1m]"
+    return f"{exact} or {per_agent(f'sum_over_time({recorded}) * 60')}"
+
+
 COLUMNS = (
     Column(
         "A",
@@ -101,7 +134,16 @@ COLUMNS = (
             prop("custom.cellOptions", coloured_background()),
         ),
     ),
+    Column(
+        "M",
+        "Reason",
+        per_agent(selector("chat_agent_status_reason"), labels=f"{LABELS}, reason"),
+        label="reason",
+    ),
+    Column("N", "In status for", in_status_for(), (prop("unit", "s"),)),
     Column("B", "Presence", _raw("chat_agent_presence_seconds_today"), (prop("unit", "s"),)),
+    Column("O", "Available today", status_today("available"), (prop("unit", "s"),)),
+    Column("P", "Busy today", status_today("busy"), (prop("unit", "s"),)),
     Column("C", "Contacts", _raw("chat_agent_conversations_today")),
     Column(
         "D", "AHT", _raw("site_agent:chat_handling_time_seconds:avg_today"), (prop("unit", "s"),)
@@ -150,13 +192,20 @@ COLUMNS = (
 DISPLAYED = ("Site", "Agent", *(column.name for column in COLUMNS))
 
 DESCRIPTION = (
-    "One row per connected agent and site, with today's figures on that site: presence, "
+    "One row per connected agent and site: the status, its reason (break, lunch...) and for "
+    "how long the agent has been in it; then today's figures on that site: presence and the "
+    "time available and busy within it, "
     "contacts, average handling time (AHT), contacts per hour of presence, turnover (T/O, in "
     "the site's currency; blank when the agent sold in several currencies), conversion rate, "
     "transactions and average satisfaction (1 to 5, coloured like the satisfaction panels); "
     "then conversations in progress on this site and on all sites, and conversations with a "
     "triggered signal (the row turns red). Click an agent to see its live conversations. "
-    "On Chatwoot, which records no sales nor presence time, those columns stay empty."
+    "On Chatwoot, which records no sales, presence nor status history, those columns stay "
+    "empty, but for the time in status, taken from Prometheus' own record: In status for "
+    "counts from when Prometheus first saw the status (within about 30 s); Available today "
+    "and Busy today are the minutes Prometheus saw the agent in each status over the "
+    "dashboard's time range (today by default), accurate to about a minute per change of "
+    "status."
 )
 
 
@@ -180,6 +229,7 @@ def panel() -> table.Panel:
             organize(
                 [("site", "Site"), ("agent", "Agent")]
                 + [(column.field, column.name) for column in COLUMNS],
+                excluded=["Time", *(column.value for column in COLUMNS if column.label)],
                 kept=["agent_id"],
             )
         )

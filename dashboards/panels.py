@@ -48,6 +48,11 @@ STATUS_COLOURS = {"available": GREEN, "busy": ORANGE, "unavailable": RED}
 SATISFACTION_POOR_BELOW = 2.5
 SATISFACTION_GOOD_FROM = 3.5
 
+# The service-level objective of a site without one of its own, as the recording rule
+# site:chat_service_level_objective:ratio falls back to it: the service level is green from
+# there. Grafana's thresholds are fixed per panel, so a site's own objective is shown beside.
+SERVICE_LEVEL_OBJECTIVE = 0.8
+
 
 def dashboard_base(uid: str, title: str, description: str) -> dashboard.Dashboard:
     """The settings both dashboards share: read-only, today so far, refreshed every 30 s.

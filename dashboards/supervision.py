@@ -1,10 +1,11 @@
 """The "Chat supervision" dashboard: the supervision page, live, for the selected sites.
 
-Six rows: online agents, satisfaction, objectives, visitors in chat or call, signals and the
-agent table. Averages, rates and ratios come from the project's recording rules
+Seven rows: online agents, service, satisfaction, objectives, visitors in chat or call,
+signals and the agent table. Averages, rates and ratios come from the project's recording rules
 (alerts/recording.rules.yml), so Prometheus must load them, as a monitoring mixin expects;
 everything else reads the exporter's ``chat_*`` gauges directly. Every query filters on the
-``site`` variable.
+``site`` variable. Figures of several sites together are computed from their summed counts:
+a ratio of sums, never an average of the sites' ratios.
 """
 
 from grafana_foundation_sdk.builders import bargauge, dashboard, stat, table, timeseries
@@ -22,8 +23,10 @@ from dashboards.panels import (
     PROMETHEUS,
     PROMETHEUS_UID,
     RED,
+    SERVICE_LEVEL_OBJECTIVE,
     STATUS_COLOURS,
     SUPERVISION_UID,
+    TEXT,
     by_thresholds,
     colour_props,
     dashboard_base,
@@ -47,6 +50,7 @@ from dashboards.panels import (
 TITLE = "Chat supervision"
 SITE_QUERY = "label_values(chat_conversations_today, site)"
 LAST_WEEK = "same time last week"
+SELECTED = "All selected"
 
 
 def _stat(title: str, description: str, unit: str, width: int, height: int) -> stat.Panel:
@@ -165,7 +169,187 @@ def agents_through_the_day() -> timeseries.Panel:
     return panel
 
 
-# 2. Satisfaction
+# 2. Service
+
+
+def _sum(metric: str) -> str:
+    return "sum(" + selector(metric) + ")"
+
+
+def _all_selected(numerator: str, denominator: str, counted: str) -> str:
+    """``numerator`` / ``denominator``, both sums over the selected sites: a ratio of sums,
+    not a mean of the sites' ratios. Only when ``counted`` has several sites: for one, it
+    would repeat that site's figure."""
+    sites = "count(count by (site) (" + selector(counted) + "))"
+    return f"{numerator} / ({denominator} > 0) and on () ({sites} > 1)"
+
+
+def _service_stat(title: str, description: str, unit: str) -> stat.Panel:
+    """Each site's figure, then that of all the selected sites together."""
+    return _stat(
+        title,
+        description + " With several sites selected, All selected is their figure together, "
+        "from their summed counts.",
+        unit,
+        8,
+        6,
+    )
+
+
+def service_level() -> stat.Panel:
+    """A site's figure is green at or above its own objective and red below: two queries,
+    one per side, each with its colour, since Grafana's thresholds are the same for every
+    site of a panel. All selected is coloured against the default objective."""
+    answered = _sum("chat_conversations_answered_today")
+    abandoned = _sum("chat_conversations_abandoned_today")
+    level = selector("site:chat_service_level:ratio_today")
+    objective = selector("site:chat_service_level_objective:ratio")
+    return (
+        _service_stat(
+            "Service level",
+            "Share of today's conversations first answered by an agent within the site's "
+            "target (shown under Speed of answer), out of those answered or abandoned. Green "
+            "at or above the site's objective (in blue: its own service_level objective, else "
+            f"{SERVICE_LEVEL_OBJECTIVE:.0%}), red below.",
+            "percentunit",
+        )
+        .decimals(0)
+        .thresholds(thresholds(RED, (SERVICE_LEVEL_OBJECTIVE, GREEN)))
+        .with_target(target("A", f"{level} >= {objective}", "{{site}}", instant=True))
+        .with_target(
+            target(
+                "B",
+                _all_selected(
+                    _sum("chat_conversations_answered_in_target_today"),
+                    f"({answered} + {abandoned})",
+                    "chat_conversations_answered_today",
+                ),
+                SELECTED,
+                instant=True,
+            )
+        )
+        .with_target(
+            target(
+                "C",
+                selector("site:chat_service_level_objective:ratio"),
+                "{{site}} · objective",
+                instant=True,
+            )
+        )
+        .with_target(target("D", f"{level} < {objective}", "{{site}}", instant=True))
+        .override_by_query("A", [prop("color", fixed_colour(GREEN))])
+        .override_by_query("C", [prop("color", fixed_colour(BLUE))])
+        .override_by_query("D", [prop("color", fixed_colour(RED))])
+    )
+
+
+def speed_of_answer() -> stat.Panel:
+    return (
+        _service_stat(
+            "Speed of answer",
+            "Average wait of today's answered conversations for their first response from an "
+            "agent; in blue each site's service-level target.",
+            "s",
+        )
+        .color_scheme(one_colour(TEXT))
+        .with_target(
+            target(
+                "A",
+                selector("site:chat_first_response_seconds:avg_today"),
+                "{{site}}",
+                instant=True,
+            )
+        )
+        .with_target(
+            target(
+                "B",
+                _all_selected(
+                    _sum("chat_first_response_seconds_today"),
+                    _sum("chat_conversations_answered_today"),
+                    "chat_conversations_answered_today",
+                ),
+                SELECTED,
+                instant=True,
+            )
+        )
+        .with_target(
+            target(
+                "C",
+                selector("chat_service_level_target_seconds"),
+                "{{site}} · target",
+                instant=True,
+            )
+        )
+        .override_by_query("C", [prop("color", fixed_colour(BLUE))])
+    )
+
+
+def abandon_rate() -> stat.Panel:
+    return (
+        _service_stat(
+            "Abandon rate",
+            "Share of today's ended conversations that ended with no reply from any agent or bot.",
+            "percentunit",
+        )
+        .decimals(0)
+        .color_scheme(one_colour(TEXT))
+        .with_target(
+            target("A", selector("site:chat_abandon:ratio_today"), "{{site}}", instant=True)
+        )
+        .with_target(
+            target(
+                "B",
+                _all_selected(
+                    _sum("chat_conversations_abandoned_today"),
+                    _sum("chat_conversations_ended_today"),
+                    "chat_conversations_ended_today",
+                ),
+                SELECTED,
+                instant=True,
+            )
+        )
+    )
+
+
+def answered_and_abandoned() -> timeseries.Panel:
+    return (
+        _timeseries(
+            "Answered and abandoned through the day",
+            "Today's conversations of the selected sites answered by an agent, and abandoned "
+            "with no reply, so far at each moment.",
+            "short",
+            12,
+            8,
+        )
+        .with_target(target("A", _sum("chat_conversations_answered_today"), "Answered"))
+        .with_target(target("B", _sum("chat_conversations_abandoned_today"), "Abandoned"))
+        .line_interpolation(common.LineInterpolation.STEP_AFTER)
+        .override_by_query("A", [prop("color", fixed_colour(GREEN))])
+        .override_by_query("B", [prop("color", fixed_colour(RED))])
+    )
+
+
+def conversations_per_hour() -> timeseries.Panel:
+    started = selector("site:chat_conversations:last_hour")
+    return (
+        _timeseries(
+            "Conversations per hour",
+            "At each moment, the conversations started on the selected sites in the hour "
+            "before (in the first hour of a site's day, those since its midnight); the dashed "
+            "line is the same figure at the same time last week.",
+            "short",
+            12,
+            8,
+        )
+        .with_target(target("A", "sum(" + started + ")", "Started in the last hour"))
+        .with_target(
+            target("B", "sum(" + started + " offset 1w)", f"Started in the last hour, {LAST_WEEK}")
+        )
+        .override_by_query("B", dashed_overlay())
+    )
+
+
+# 3. Satisfaction
 
 SATISFACTION_BANDS = "Red below 2.5 (poor), orange below 3.5 (average), green from 3.5 (good)."
 
@@ -262,7 +446,7 @@ def satisfaction_through_the_day() -> timeseries.Panel:
     )
 
 
-# 3. Objectives
+# 4. Objectives
 
 OBJECTIVE_COLOURS = (
     "Red below 50 %, orange below 100 %, green when reached. For handling time, where lower "
@@ -319,7 +503,7 @@ def agent_objectives() -> bargauge.Panel:
     )
 
 
-# 4. Visitors in chat or call
+# 5. Visitors in chat or call
 
 
 def in_progress() -> stat.Panel:
@@ -479,7 +663,7 @@ def free_slots_and_forecast() -> timeseries.Panel:
     )
 
 
-# 5. Signals
+# 6. Signals
 
 SIGNALS = (
     "handling_duration: a conversation handled for longer than the site's threshold; "
@@ -585,6 +769,16 @@ def rows() -> list[tuple[str, list[cogbuilder.Builder[model.Panel]]]]:
     return [
         ("Online agents", [agents_by_status(), agents_through_the_day()]),
         (
+            "Service",
+            [
+                service_level(),
+                speed_of_answer(),
+                abandon_rate(),
+                answered_and_abandoned(),
+                conversations_per_hour(),
+            ],
+        ),
+        (
             "Satisfaction",
             [
                 average_satisfaction(),
@@ -616,8 +810,8 @@ def build() -> dashboard.Dashboard:
         dashboard_base(
             SUPERVISION_UID,
             TITLE,
-            "Live supervision of the chat and call sites: agents, satisfaction, objectives, "
-            "visitors, signals and the agent table.",
+            "Live supervision of the chat and call sites: agents, service level, "
+            "satisfaction, objectives, visitors, signals and the agent table.",
         )
         .link(
             dashboard_link(

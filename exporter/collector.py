@@ -177,6 +177,41 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site, Snapshot], Samples]], ...] = (
     ),
     (
         Spec(
+            "chat_conversations_answered_today",
+            "Conversations started today that have had a first response from a human agent.",
+        ),
+        lambda s, _: _one(s.day.answered),
+    ),
+    (
+        Spec(
+            "chat_first_response_seconds_today",
+            "Sum over today's answered conversations of the wait for their first response.",
+        ),
+        lambda s, _: _one(s.day.first_response_seconds),
+    ),
+    (
+        Spec(
+            "chat_conversations_answered_in_target_today",
+            "Conversations started today first answered within the service-level target.",
+        ),
+        lambda s, _: _one(s.day.answered_in_target),
+    ),
+    (
+        Spec(
+            "chat_conversations_abandoned_today",
+            "Conversations started today that ended with no reply from any agent or bot.",
+        ),
+        lambda s, _: _one(s.day.abandoned),
+    ),
+    (
+        Spec(
+            "chat_service_level_target_seconds",
+            "Wait for a first response within which a conversation is answered in target.",
+        ),
+        lambda s, _: _one(s.service_level_seconds),
+    ),
+    (
+        Spec(
             "chat_oldest_waiting_seconds",
             "How long the longest-waiting visitor in the queue has waited (0 if none).",
         ),
@@ -200,6 +235,32 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent, Snapshot], Samples]], ...] = (
             needs=PRESENCE,
         ),
         lambda a, _: _one(a.presence_seconds),
+    ),
+    (
+        Spec(
+            "chat_agent_status_seconds_today",
+            "Time the agent has spent in each status today.",
+            ("status",),
+            needs=PRESENCE,
+        ),
+        lambda a, _: _keyed(a.status_seconds, STATUSES),
+    ),
+    (
+        Spec(
+            "chat_agent_status_since_timestamp_seconds",
+            "Unix time at which the connected agent's current status started.",
+            needs=PRESENCE,
+        ),
+        lambda a, _: _one(a.status_since) if a.status_since is not None else [],
+    ),
+    (
+        Spec(
+            "chat_agent_status_reason",
+            "Reason given for the connected agent's current status (break, lunch…); always 1.",
+            ("reason",),
+            needs=PRESENCE,
+        ),
+        lambda a, _: [((a.reason,), 1)] if a.reason is not None else [],
     ),
     (
         Spec(
@@ -262,6 +323,34 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent, Snapshot], Samples]], ...] = (
             ("criterion",),
         ),
         lambda a, snap: _keyed({k: r.count for k, r in a.day.satisfaction.items()}, snap.criteria),
+    ),
+    (
+        Spec(
+            "chat_agent_conversations_answered_today",
+            "The agent's conversations started today that have had a first response.",
+        ),
+        lambda a, _: _one(a.day.answered),
+    ),
+    (
+        Spec(
+            "chat_agent_first_response_seconds_today",
+            "Sum over the agent's answered conversations of today of the wait for an answer.",
+        ),
+        lambda a, _: _one(a.day.first_response_seconds),
+    ),
+    (
+        Spec(
+            "chat_agent_conversations_answered_in_target_today",
+            "The agent's conversations of today first answered within the service-level target.",
+        ),
+        lambda a, _: _one(a.day.answered_in_target),
+    ),
+    (
+        Spec(
+            "chat_agent_conversations_abandoned_today",
+            "The agent's conversations of today that ended with no reply from any agent or bot.",
+        ),
+        lambda a, _: _one(a.day.abandoned),
     ),
     (
         Spec(
@@ -389,15 +478,19 @@ def _table(
     for spec, samples in table:
         if spec.needs is not None and spec.needs not in snapshot.capabilities:
             continue
-        yield Family(
-            spec.name,
-            spec.help + help_suffix,
-            [
+        if spec.labels:
+            rows = [
                 (prefix + _more_labels(spec.labels, tuple(extra)), value)
                 for prefix, subject in subjects
                 for extra, value in samples(subject, snapshot)
-            ],
-        )
+            ]
+        else:  # most families: one sample per subject, with its labels as they are
+            rows = [
+                (prefix, value)
+                for prefix, subject in subjects
+                for _, value in samples(subject, snapshot)
+            ]
+        yield Family(spec.name, spec.help + help_suffix, rows)
 
 
 @lru_cache(maxsize=4096)

@@ -146,6 +146,9 @@ OBJECTIVE_METRICS = (
     "satisfaction",
     "handling_time",
     "conversations_per_hour",
+    "service_level",
+    "first_response_time",
+    "abandon_rate",
 )
 
 
@@ -200,10 +203,12 @@ class CollectionConfig:
 
 @dataclass(frozen=True)
 class SiteSignalsConfig:
-    """One site's thresholds; a key left out falls back to the default."""
+    """One site's signal thresholds and service-level target; a key left out falls back to
+    the default."""
 
     handling_duration: float | None = _parse(_positive_duration, None)
     response_time: float | None = _parse(_positive_duration, None)
+    service_level: float | None = _parse(_positive_duration, None)
 
 
 def _per_site(value: object, path: str) -> dict[str, SiteSignalsConfig]:
@@ -222,6 +227,14 @@ class SignalsConfig:
     handling_duration: float = _parse(duration, 1200.0)
     response_time: float = _parse(duration, 60.0)
     sites: Mapping[str, SiteSignalsConfig] = _parse(_per_site, {})
+
+
+@dataclass(frozen=True)
+class ServiceLevelConfig:
+    """The wait for a first response within which a conversation counts as answered in
+    target; ``signals.sites.<site>.service_level`` overrides it for one site."""
+
+    target: float = _parse(_positive_duration, 60.0)
 
 
 @dataclass(frozen=True)
@@ -304,6 +317,7 @@ class Config:
     database: DatabaseConfig = _parse(_section(DatabaseConfig), DatabaseConfig())
     collection: CollectionConfig = _parse(_section(CollectionConfig), CollectionConfig())
     signals: SignalsConfig = _parse(_section(SignalsConfig), SignalsConfig())
+    service_level: ServiceLevelConfig = _parse(_section(ServiceLevelConfig), ServiceLevelConfig())
     satisfaction: SatisfactionConfig = _parse(_section(SatisfactionConfig), SatisfactionConfig())
     sites: tuple[str, ...] = _parse(_names, ())
     objectives: tuple[ConfiguredObjective, ...] = _parse(_objectives, ())
@@ -315,11 +329,12 @@ class Config:
         return Settings(
             handling_seconds=self.signals.handling_duration,
             response_seconds=self.signals.response_time,
+            service_level_seconds=self.service_level.target,
             good_min=self.satisfaction.good_min,
             poor_max=self.satisfaction.poor_max,
             sites=self.sites,
             site_signals={
-                name: SiteSignals(site.handling_duration, site.response_time)
+                name: SiteSignals(site.handling_duration, site.response_time, site.service_level)
                 for name, site in self.signals.sites.items()
             },
             objectives=self.objectives,

@@ -37,8 +37,10 @@ def day_start(now: datetime, tz: ZoneInfo) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class SiteDay:
-    """A site's label, day start and signal cutoffs (naive UTC): a conversation signals when
-    it started, or its visitor began waiting, before the cutoff. ``scope`` says which agent
+    """A site's label, day start, signal cutoffs (naive UTC) and service-level target: a
+    conversation signals when it started, or its visitor began waiting, before the cutoff; it
+    is answered in target when its first response came at most ``service_level_seconds``
+    after it started. ``scope`` says which agent
     rows of the source describe this site's agents (see ``exporter.readings``)."""
 
     site_id: int
@@ -47,6 +49,7 @@ class SiteDay:
     day_start: datetime
     handling_seconds: float
     response_seconds: float
+    service_level_seconds: float
     handling_cutoff: datetime
     response_cutoff: datetime
 
@@ -64,12 +67,14 @@ def site_day(
 ) -> SiteDay:
     """The day and thresholds of one site at ``now`` (aware UTC).
 
-    A threshold is the site's own (a column of the reference schema), else the site's entry
-    in ``signals.sites``, else the configured default.
+    A signal threshold is the site's own (a column of the reference schema), else the site's
+    entry in ``signals.sites``, else the configured default; the service-level target is the
+    site's entry, else the default.
     """
     configured = settings.site_signals.get(name, SiteSignals())
     handling = _first(own_handling, configured.handling_seconds, settings.handling_seconds)
     response = _first(own_response, configured.response_seconds, settings.response_seconds)
+    service_level = _first(configured.service_level_seconds, settings.service_level_seconds)
     naive_now = now.astimezone(UTC).replace(tzinfo=None)
     return SiteDay(
         site_id=site_id,
@@ -78,6 +83,7 @@ def site_day(
         day_start=day_start(now, zone(timezone)),
         handling_seconds=handling,
         response_seconds=response,
+        service_level_seconds=service_level,
         handling_cutoff=naive_now - timedelta(seconds=handling),
         response_cutoff=naive_now - timedelta(seconds=response),
     )

@@ -16,6 +16,8 @@ from exporter.collector import Family
 
 def _number(number: float) -> str:
     """Integers without a fraction, others as Python's shortest repr, special values by name."""
+    if number.__class__ is int:  # most samples are counts: the quick way
+        return str(number)
     value = float(number)
     if math.isfinite(value):
         return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)

@@ -25,7 +25,8 @@ def objective_value(
     source's schema does not hold).
 
     Conversations per hour are those of agents over their presence, so that bots and
-    unanswered visitors do not count as a site's productivity.
+    unanswered visitors do not count as a site's productivity. The service level counts the
+    abandoned conversations as missed, so that a queue nobody answers cannot look healthy.
     """
     if metric in NEEDS and NEEDS[metric] not in capabilities:
         return None
@@ -50,4 +51,11 @@ def objective_value(
             return day.handling_seconds / day.ended if day.ended else None
         case "conversations_per_hour":
             return agent_conversations * 3600 / presence_seconds if presence_seconds else None
+        case "service_level":
+            offered = day.answered + day.abandoned
+            return day.answered_in_target / offered if offered else None
+        case "first_response_time":
+            return day.first_response_seconds / day.answered if day.answered else None
+        case "abandon_rate":
+            return day.abandoned / day.ended if day.ended else None
     return None

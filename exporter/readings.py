@@ -31,8 +31,12 @@ class Readings:
     - ``connected``: ``site_id, agent_id``: connected agents assigned to the site.
     - ``presence``: ``agent_id, day, seconds``: presence within the day starting at
       ``presence_days[day]``.
+    - ``status_times``: ``agent_id, day, status, seconds``: the same, per status.
+    - ``sessions``: ``agent_id, status_since, reason``: when the current status of each
+      connected agent started (naive UTC) and its reason (NULL: none given).
     - ``days``: ``site_id, agent_id, conversations, ended, handling_seconds, converted,
-      transactions`` and ``site_`` + each: today's figures per agent (NULL: nobody's).
+      transactions, answered, first_response_seconds, answered_in_target, abandoned`` and
+      ``site_`` + each: today's figures per agent (NULL: nobody's).
     - ``turnover``: ``site_id, agent_id, currency, amount, site_amount``.
     - ``ratings``: ``site_id, agent_id, criterion, score, good, average, poor`` and ``site_`` +
       each.
@@ -52,6 +56,8 @@ class Readings:
     connected: Rows = ()
     presence_days: tuple[datetime, ...] = ()
     presence: Rows = ()
+    status_times: Rows = ()
+    sessions: Rows = ()
     days: Rows = ()
     turnover: Rows = ()
     ratings: Rows = ()

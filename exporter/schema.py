@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Connection,
     DateTime,
     ForeignKey,
     Index,
@@ -20,10 +21,12 @@ from sqlalchemy import (
     String,
     Table,
     false,
+    inspect,
     text,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.schema import CreateColumn
 
 # Naive UTC timestamps; MariaDB's DATETIME would otherwise drop the microseconds.
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
@@ -66,6 +69,7 @@ agent_sessions = Table(
     Column("status", String(20), nullable=False),
     Column("started_at", Timestamp, nullable=False),
     Column("ended_at", Timestamp),
+    Column("reason", String(50)),  # why this status: break, lunch, training… (optional)
     # Sessions that overlap today (presence), and each agent's latest open one (status).
     Index("ix_agent_sessions_ended", "ended_at"),
     Index("ix_agent_sessions_agent_open", "agent_id", "ended_at", "started_at"),
@@ -103,6 +107,9 @@ messages = Table(
     Column("sent_at", Timestamp, nullable=False),
     # The response-time signal reads the messages of open conversations in time order.
     Index("ix_messages_conversation_sent", "conversation_id", "sent_at"),
+    # First responses: the agents' messages of recent conversations, grouped as the index
+    # returns them (docs/performance.md, "Service level").
+    Index("ix_messages_sender_conversation", "sender", "conversation_id", "sent_at"),
 )
 
 satisfaction_ratings = Table(
@@ -141,7 +148,31 @@ objectives = Table(
 )
 
 
+LATER = frozenset({("agent_sessions", "reason")})
+"""Optional columns added after the first release: the reference source reads a database
+without them, and ``create_schema`` adds them to an existing table."""
+
+
 async def create_schema(engine: AsyncEngine) -> None:
-    """Create the tables and indexes that do not exist yet; never alters or drops anything."""
+    """Create the tables, the optional columns (``LATER``) and the indexes that do not exist
+    yet; never changes or drops anything that exists."""
     async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all, checkfirst=True)
+        await connection.run_sync(_complete)
+
+
+def _complete(connection: Connection) -> None:
+    existing = inspect(connection)
+    tables = [table for table in metadata.sorted_tables if existing.has_table(table.name)]
+    present = {table.name: existing.get_columns(table.name) for table in tables}
+    indexed = {table.name: existing.get_indexes(table.name) for table in tables}
+    metadata.create_all(connection, checkfirst=True)
+    for table in tables:
+        columns = {column["name"] for column in present[table.name]}
+        for name in sorted(name for owner, name in LATER if owner == table.name):
+            if name not in columns:
+                column = CreateColumn(table.c[name]).compile(dialect=connection.dialect)
+                connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column}")
+        names = {index["name"] for index in indexed[table.name]}
+        for index in table.indexes:
+            if index.name not in names:
+                index.create(connection)

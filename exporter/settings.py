@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class SiteSignals:
-    """A site's own signal thresholds from the configuration; None falls back to the default."""
+    """A site's own thresholds from the configuration (signals and service-level target);
+    None falls back to the default."""
 
     handling_seconds: float | None = None
     response_seconds: float | None = None
+    service_level_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +40,12 @@ class ChatwootSettings:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Signal thresholds, satisfaction buckets, allow-list, objectives, and per-schema options."""
+    """Signal thresholds, service-level target, satisfaction buckets, allow-list, objectives,
+    and per-schema options."""
 
     handling_seconds: float = 1200.0
     response_seconds: float = 60.0
+    service_level_seconds: float = 60.0
     good_min: int = 4
     poor_max: int = 2
     sites: tuple[str, ...] = ()

@@ -16,7 +16,7 @@ CRITERIA = ("welcome", "response_time", "quality")
 RATINGS = ("good", "average", "poor")
 
 SALES = "sales"  # transactions, turnover, conversions
-PRESENCE = "presence"  # the history of agents' sessions
+PRESENCE = "presence"  # the history of agents' sessions: presence, time in status, reasons
 EVERY_CAPABILITY = frozenset({SALES, PRESENCE})
 
 
@@ -34,27 +34,59 @@ class Ratings:
         return self.good + self.average + self.poor
 
 
+DAY_SUMS = (
+    "conversations",
+    "ended",
+    "handling_seconds",
+    "converted",
+    "transactions",
+    "answered",
+    "first_response_seconds",
+    "answered_in_target",
+    "abandoned",
+)
+"""Day's fields that sources read as sums (columns of the same names), in Day's order."""
+RATING_SUMS = ("score", "good", "average", "poor")
+"""Ratings' fields, in order, as sources name their columns."""
+
+
 @dataclass(frozen=True, slots=True)
 class Day:
-    """Figures derived from today's conversations of a site, or of one agent on a site."""
+    """Figures derived from today's conversations of a site, or of one agent on a site.
+
+    ``answered`` have a first response, ``first_response_seconds`` sums how long each took,
+    ``answered_in_target`` came within the site's service-level target, and ``abandoned``
+    ended with no reply from any agent or bot (docs/metrics.md, per schema).
+    """
 
     conversations: int = 0
     ended: int = 0
     handling_seconds: float = 0.0
     converted: int = 0
     transactions: int = 0
+    answered: int = 0
+    first_response_seconds: float = 0.0
+    answered_in_target: int = 0
+    abandoned: int = 0
     turnover: Mapping[str, float] = field(default_factory=dict)
     satisfaction: Mapping[str, Ratings] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Agent:
-    """One agent on one site; ``status`` is None when the agent is not connected."""
+    """One agent on one site; ``status`` is None when the agent is not connected.
+
+    ``status_seconds`` is today's time in each status, ``status_since`` the Unix time the
+    current status started and ``reason`` its reason, where the schema records them.
+    """
 
     agent_id: int
     name: str
     status: str | None
     presence_seconds: float
+    status_seconds: Mapping[str, float]
+    status_since: float | None
+    reason: str | None
     day: Day
     active: int
     active_all_sites: int
@@ -80,6 +112,7 @@ class Site:
 
     name: str
     thresholds: Mapping[str, float]
+    service_level_seconds: float
     agents: Mapping[str, int]
     active: Mapping[str, int]
     waiting: Mapping[str, int]

@@ -82,13 +82,22 @@ class Scenario:
             self._add(agent_sites, agent_id=agent_id, site_id=site_id)
         return agent_id
 
-    def session(self, agent: int, status: str, start: str, end: str | None = None) -> int:
+    def session(
+        self,
+        agent: int,
+        status: str,
+        start: str,
+        end: str | None = None,
+        *,
+        reason: str | None = None,
+    ) -> int:
         return self._add(
             agent_sessions,
             agent_id=agent,
             status=status,
             started_at=utc(start),
             ended_at=utc(end) if end else None,
+            reason=reason,
         )
 
     def conversation(

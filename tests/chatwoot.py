@@ -43,6 +43,7 @@ OPTIONAL = (
 
 AVAILABILITY = {"online": 0, "offline": 1, "busy": 2}
 STATUS = {"open": 0, "resolved": 1, "pending": 2, "snoozed": 3}
+MESSAGE_TYPE = {"incoming": 0, "outgoing": 1, "activity": 2, "template": 3}
 WIDGET, VOICE = "Channel::WebWidget", "Channel::Voice"
 
 # The Redis ACL rules the Chatwoot source needs, found by removing each until the exporter
@@ -195,22 +196,44 @@ class Chatwoot:
         """Chatwoot's ``conversation_resolved`` event: ``value`` seconds, recorded at ``at``."""
         return self.reporting_event(conversation, "conversation_resolved", value, at)
 
+    def message(
+        self,
+        conversation: int,
+        message_type: str,
+        at: str,
+        sender_type: str | None = None,
+        sender_id: int | None = None,
+        *,
+        private: bool = False,
+        content_type: int = 0,
+        content: str = "Hello",
+    ) -> int:
+        """A message of ``conversation``; ``sender_type`` as Chatwoot's polymorphic sender
+        (``Contact``, ``User``, ``AgentBot``, ``Captain::Assistant``), None for a system one."""
+        row = self._row("conversations", conversation)
+        return self._add(
+            "messages",
+            account_id=row["account_id"],
+            inbox_id=row["inbox_id"],
+            conversation_id=conversation,
+            message_type=MESSAGE_TYPE[message_type],
+            content_type=content_type,
+            content=content,
+            private=private,
+            sender_type=sender_type,
+            sender_id=sender_id,
+            created_at=utc(at),
+            updated_at=utc(at),
+        )
+
     def csat(
         self, conversation: int, rating: int, at: str, *, assigned_agent: int | None = None
     ) -> int:
         """A CSAT answer, with the survey message it answers (template, input_csat).
         ``assigned_agent`` defaults to the conversation's assignee."""
         row = self._row("conversations", conversation)
-        message = self._add(
-            "messages",
-            account_id=row["account_id"],
-            inbox_id=row["inbox_id"],
-            conversation_id=conversation,
-            message_type=3,
-            content_type=9,
-            content="Rate the conversation",
-            created_at=utc(at),
-            updated_at=utc(at),
+        message = self.message(
+            conversation, "template", at, content_type=9, content="Rate the conversation"
         )
         return self._add(
             "csat_survey_responses",

@@ -6,6 +6,7 @@ project's file with only the webhook URLs pointed at the composed stack's own re
 at once, then delivers its notifications after the configured 30 s group_wait.
 """
 
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from tests.servers import (
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "alerts" / "alertmanager.yml"
+RULES = ROOT / "alerts" / "alerting.rules.yml"
 WEBHOOK_ORIGIN = "http://alert-webhook:9095"
 
 
@@ -49,6 +51,8 @@ ROUTES = [
     ("alertname=ChatResponseTimeExceeded severity=critical site=tokyo", "on-call"),
     ("alertname=ChatResponseTimeExceeded severity=warning site=tokyo", "team-leads"),
     ("alertname=ChatSatisfactionPoor severity=warning site=new-york", "team-leads"),
+    ("alertname=ChatServiceLevelLow severity=warning site=paris", "team-leads"),
+    ("alertname=ChatAbandonRateHigh severity=warning site=tokyo", "team-leads"),
     ("alertname=ChatSlotsRunningOut severity=info site=paris", "team-leads"),
     ("alertname=SomethingElse site=paris", "team-leads"),
 ]
@@ -108,6 +112,24 @@ def test_info_alerts_are_routed_during_business_hours_only() -> None:
     ]
 
 
+def test_the_down_alerts_inhibit_every_data_alert_of_the_rules() -> None:
+    """A data alert missing from the inhibition would repeat each outage, then resolve falsely."""
+    rules = yaml.safe_load(RULES.read_text())
+    alerts = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
+    [inhibition] = [
+        rule
+        for rule in _config()["inhibit_rules"]
+        if rule["source_matchers"] == ['alertname=~"ChatExporterDown|ChatDatabaseDown"']
+    ]
+    [target] = inhibition["target_matchers"]
+    matcher = re.fullmatch(r'alertname=~"([^"]+)"', target)
+    assert matcher is not None, target
+    # Alertmanager anchors its regular expressions at both ends, as fullmatch does.
+    inhibited = {name for name in alerts if re.fullmatch(matcher.group(1), name)}
+    assert inhibited == alerts - {"ChatExporterDown", "ChatExporterAbsent", "ChatDatabaseDown"}
+    assert inhibition["equal"] == ["site"]
+
+
 def test_every_receiver_also_reports_resolution() -> None:
     webhooks = [hook for receiver in _config()["receivers"] for hook in receiver["webhook_configs"]]
     assert len(webhooks) == 2
@@ -161,6 +183,30 @@ ALERTS: dict[str, tuple[dict[str, str], str | None]] = {
     "slots-running-out-berlin": (
         {"alertname": "ChatSlotsRunningOut", "severity": "info", "site": "berlin"},
         "slots-exhausted-berlin",
+    ),
+    "database-down-rome": (
+        {"alertname": "ChatDatabaseDown", "severity": "critical", "site": "rome"},
+        None,
+    ),
+    "service-level-rome": (
+        {"alertname": "ChatServiceLevelLow", "severity": "warning", "site": "rome"},
+        "database-down-rome",
+    ),
+    "service-level-oslo": (
+        {"alertname": "ChatServiceLevelLow", "severity": "warning", "site": "oslo"},
+        None,
+    ),
+    "exporter-down-vienna": (
+        {"alertname": "ChatExporterDown", "severity": "critical", "site": "vienna"},
+        None,
+    ),
+    "abandon-vienna": (
+        {"alertname": "ChatAbandonRateHigh", "severity": "warning", "site": "vienna"},
+        "exporter-down-vienna",
+    ),
+    "abandon-oslo": (
+        {"alertname": "ChatAbandonRateHigh", "severity": "warning", "site": "oslo"},
+        None,
     ),
 }
 

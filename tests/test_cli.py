@@ -2,14 +2,22 @@
 
 import asyncio
 import sqlite3
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import make_url
 
 from exporter import __version__
 from exporter.cli import _presence_summary
 from exporter.config import parse_config
-from tests.builder import Scenario, reset_schema, scrape
+from exporter.database import create_engine
+from exporter.schema import agent_sessions, create_schema
+from tests.builder import Metrics, Scenario, reset_schema, scrape, utc
 from tests.conftest import BACKENDS, server_url
 from tests.servers import exporter, run_cli
 
@@ -95,6 +103,156 @@ def test_init_db_is_idempotent_and_creates_a_usable_schema(backend: str, tmp_pat
     asyncio.run(s.write(url))
     m = asyncio.run(scrape(url, "2026-11-24 12:00:00"))
     assert m("chat_conversations_today", site="main") == 0
+
+
+async def _execute(url: str, *statements: str, transaction: bool = True) -> None:
+    """Run ``statements`` in one transaction, or without any (CREATE DATABASE must)."""
+    engine = create_engine(url, read_only=False, pool_size=1)
+    options = {} if transaction else {"isolation_level": "AUTOCOMMIT"}
+    try:
+        async with engine.execution_options(**options).begin() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def _first_release_schema(url: str) -> None:
+    """The reference schema as init-db created it before agent_sessions.reason and
+    ix_messages_sender_conversation were added."""
+    engine = create_engine(url, read_only=False, pool_size=1)
+    try:
+        await create_schema(engine)
+    finally:
+        await engine.dispose()
+    on_table = " ON messages" if make_url(url).get_backend_name() in ("mysql", "mariadb") else ""
+    await _execute(
+        url,
+        "ALTER TABLE agent_sessions DROP COLUMN reason",
+        f"DROP INDEX ix_messages_sender_conversation{on_table}",
+    )
+
+
+@pytest.fixture(params=BACKENDS)
+def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own with the first release's schema: on a server, a new
+    database, so that no other test or session ever meets the missing column."""
+    backend: str = request.param
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+        asyncio.run(_first_release_schema(url))
+        yield url
+        return
+    server = server_url(backend)
+    database = f"chat_old_schema_{uuid.uuid4().hex[:12]}"
+    force = " WITH (FORCE)" if backend == "postgresql" else ""
+    asyncio.run(_execute(server, f"CREATE DATABASE {database}", transaction=False))
+    try:
+        url = make_url(server).set(database=database).render_as_string(hide_password=False)
+        asyncio.run(_first_release_schema(url))
+        yield url
+    finally:
+        asyncio.run(
+            _execute(server, f"DROP DATABASE IF EXISTS {database}{force}", transaction=False)
+        )
+
+
+def _first_release_scenario(session_start: str) -> Scenario:
+    """Ann busy since ``session_start``, with one conversation answered after 40 s at 10:00,
+    written as a database without the reason column takes it."""
+    s = Scenario()
+    main = s.site("main")
+    ann = s.agent("Ann", [main])
+    s.session(ann, "busy", session_start)
+    conversation = s.conversation(main, ann, "2026-11-24 10:00:00", "2026-11-24 10:10:00")
+    s.message(conversation, "visitor", "2026-11-24 10:00:00")
+    s.message(conversation, "agent", "2026-11-24 10:00:40")
+    for row in s.rows[agent_sessions]:
+        del row["reason"]
+    return s
+
+
+async def _layout(url: str) -> tuple[set[str], set[str | None], list[dict[str, Any]]]:
+    """The columns of agent_sessions, the indexes of messages, and the sessions' rows."""
+    engine = create_engine(url, read_only=False, pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            columns, indexes = await connection.run_sync(
+                lambda sync: (
+                    {column["name"] for column in inspect(sync).get_columns("agent_sessions")},
+                    {index["name"] for index in inspect(sync).get_indexes("messages")},
+                )
+            )
+            query = select(*(column for column in agent_sessions.c if column.name in columns))
+            rows = [dict(row._mapping) for row in await connection.execute(query)]
+    finally:
+        await engine.dispose()
+    return columns, indexes, rows
+
+
+def test_init_db_completes_an_older_schema_without_touching_its_rows(old_url: str) -> None:
+    asyncio.run(_first_release_scenario("2026-11-24 09:00:00").write(old_url))
+    columns, indexes, rows = asyncio.run(_layout(old_url))
+    assert "reason" not in columns
+    assert "ix_messages_sender_conversation" not in indexes
+    session = {
+        "id": 1,
+        "agent_id": 1,
+        "status": "busy",
+        "started_at": utc("2026-11-24 09:00:00"),
+        "ended_at": None,
+    }
+    assert rows == [session]
+
+    # The optional column is not required: the database is valid as it is, and read.
+    checked = run_cli("check-config", "--database.url", old_url)
+    assert checked.returncode == 0, checked.stderr
+    before = asyncio.run(scrape(old_url, "2026-11-24 12:00:00"))
+
+    for _ in range(2):
+        result = run_cli("init-db", "--database.url", old_url)
+        assert result.returncode == 0, result.stderr
+    columns, indexes, rows = asyncio.run(_layout(old_url))
+    assert "reason" in columns
+    assert "ix_messages_sender_conversation" in indexes
+    assert rows == [{**session, "reason": None}]
+    after = asyncio.run(scrape(old_url, "2026-11-24 12:00:00"))
+
+    ann = {"site": "main", "agent_id": "1", "agent": "Ann"}
+    for m in (before, after):
+        assert m.table("chat_agent_status_seconds_today", ("status",), **ann) == {
+            ("available",): 0,
+            ("busy",): 3 * 3600,  # 09:00-12:00
+            ("unavailable",): 0,
+        }
+        assert m("chat_agent_status_since_timestamp_seconds", **ann) == 1_795_510_800  # 09:00Z
+        assert m("chat_conversations_answered_today", site="main") == 1
+        assert m("chat_first_response_seconds_today", site="main") == 40
+        assert m.series("chat_agent_status_reason") == []
+    asyncio.run(_execute(old_url, "UPDATE agent_sessions SET reason = 'back office'"))
+    m = asyncio.run(scrape(old_url, "2026-11-24 12:00:00"))
+    assert m.table("chat_agent_status_reason", ("reason",), **ann) == {("back office",): 1}
+
+
+def test_a_database_without_the_reason_column_is_served(old_url: str, tmp_path: Path) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    since = now - timedelta(minutes=10)
+    asyncio.run(_first_release_scenario(since.isoformat(sep=" ")).write(old_url))
+
+    with exporter(["--database.url", old_url], tmp_path) as running:
+        m = Metrics(running.get())
+
+    ann = {"site": "main", "agent_id": "1", "agent": "Ann"}
+    assert m("chat_up") == 1
+    assert m("chat_agent_status", **ann, status="busy") == 1
+    assert m("chat_agent_status_since_timestamp_seconds", **ann) == (
+        since.replace(tzinfo=UTC).timestamp()
+    )
+    seconds = m.table("chat_agent_status_seconds_today", ("status",), **ann)
+    assert seconds.keys() == {("available",), ("busy",), ("unavailable",)}
+    assert seconds[("available",)] == seconds[("unavailable",)] == 0
+    assert seconds[("busy",)] > 0
+    assert "chat_agent_status_reason" not in m.names()
 
 
 def test_init_db_names_an_unreachable_database() -> None:

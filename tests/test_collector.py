@@ -15,6 +15,7 @@ def _site(**changes: object) -> Site:
     values: dict[str, object] = {
         "name": "main",
         "thresholds": {"handling_duration": 1200.0, "response_time": 60.0},
+        "service_level_seconds": 60.0,
         "agents": {},
         "active": {},
         "waiting": {},
@@ -50,7 +51,20 @@ def test_label_values_beyond_the_documented_ones_are_kept() -> None:
         turnover={"USD": 3.5, "EUR": 1.25},
         satisfaction={"speed": Ratings(score=9, good=1, average=1, poor=0)},
     )
-    agent = Agent(1, "Ann", "away", 60.0, day, 0, 0, {}, 3)
+    agent = Agent(
+        agent_id=1,
+        name="Ann",
+        status="away",
+        presence_seconds=60.0,
+        status_seconds={"away": 45.0, "busy": 15.0},
+        status_since=1_764_000_000.0,
+        reason="coaching",
+        day=day,
+        active=0,
+        active_all_sites=0,
+        signals={},
+        slots=3,
+    )
     snapshot = Snapshot(
         TAKEN, (_site(agents={"away": 1}, active={"email": 2}, day=day, agent_figures=(agent,)),)
     )
@@ -69,6 +83,38 @@ def test_label_values_beyond_the_documented_ones_are_kept() -> None:
     assert m("chat_agent_status", **ann, status="away") == 1
     assert m("chat_agent_status", **ann, status="available") == 0
     assert m("chat_agent_satisfaction_ratings_today", **ann, criterion="speed") == 2
+    assert [labels["status"] for labels in m.series("chat_agent_status_seconds_today")] == [
+        "available", "busy", "unavailable", "away",
+    ]  # fmt: skip
+    assert m("chat_agent_status_seconds_today", **ann, status="away") == 45
+    assert m("chat_agent_status_seconds_today", **ann, status="available") == 0
+    assert m("chat_agent_status_since_timestamp_seconds", **ann) == 1_764_000_000
+    assert m("chat_agent_status_reason", **ann, reason="coaching") == 1
+
+
+def test_a_disconnected_agent_has_no_status_since_nor_reason() -> None:
+    agent = Agent(
+        agent_id=2,
+        name="Bo",
+        status=None,
+        presence_seconds=0.0,
+        status_seconds={},
+        status_since=None,
+        reason=None,
+        day=Day(),
+        active=0,
+        active_all_sites=0,
+        signals={},
+        slots=3,
+    )
+    snapshot = Snapshot(TAKEN, (_site(agent_figures=(agent,)),))
+
+    m = Metrics.of(Outcome(snapshot, None, 1.0, 0.1, 1.0), now=1.0)
+
+    assert m.series("chat_agent_status_since_timestamp_seconds") == []
+    assert m.series("chat_agent_status_reason") == []
+    assert m.series("chat_agent_status") == []
+    assert len(m.series("chat_agent_status_seconds_today")) == 3
 
 
 def test_caching_is_noted_in_help() -> None:

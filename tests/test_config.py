@@ -30,6 +30,8 @@ collection:
 signals:
   handling_duration: 15m
   response_time: 45
+service_level:
+  target: 20s
 satisfaction:
   good_min: 5
   poor_max: 3
@@ -44,7 +46,9 @@ def test_defaults_without_a_file() -> None:
     assert config.collection.timeout == 10
     assert config.collection.scrape_timeout_offset == 0.5
     assert config.collection.min_interval == 0
-    assert config.settings() == Settings(1200, 60, 4, 2, ())
+    assert config.settings() == Settings(
+        handling_seconds=1200, response_seconds=60, service_level_seconds=60, good_min=4, poor_max=2
+    )
 
 
 def test_every_key() -> None:
@@ -55,7 +59,14 @@ def test_every_key() -> None:
     assert config.collection.timeout == 8
     assert config.collection.scrape_timeout_offset == 0.25
     assert config.collection.min_interval == 90
-    assert config.settings() == Settings(900, 45, 5, 3, ("paris", "lyon"))
+    assert config.settings() == Settings(
+        handling_seconds=900,
+        response_seconds=45,
+        service_level_seconds=20,
+        good_min=5,
+        poor_max=3,
+        sites=("paris", "lyon"),
+    )
 
 
 CHATWOOT = """
@@ -73,7 +84,7 @@ signals:
   response_time: 1m
   sites:
     "Website FR": {handling_duration: 10m, response_time: 2m}
-    "Voice": {response_time: 30s}
+    "Voice": {response_time: 30s, service_level: 2m}
 objectives:
   - name: daily contacts
     site: "Website FR"
@@ -92,7 +103,9 @@ def test_the_chatwoot_example() -> None:
         response_seconds=60,
         site_signals={
             "Website FR": SiteSignals(handling_seconds=600, response_seconds=120),
-            "Voice": SiteSignals(handling_seconds=None, response_seconds=30),
+            "Voice": SiteSignals(
+                handling_seconds=None, response_seconds=30, service_level_seconds=120
+            ),
         },
         objectives=(
             ConfiguredObjective("daily contacts", "conversations", 40, "Website FR", 7),
@@ -128,7 +141,9 @@ def test_durations(text: object, seconds: float) -> None:
         ("database:\n  pool_size: 0\n", "config: database.pool_size: expected a whole number of at least 1, got 0"),
         ("database:\n  schema: zendesk\n", "config: database.schema: unknown schema 'zendesk' (known: chatwoot, reference)"),
         ("signals:\n  sites: [paris]\n", "config: signals.sites: expected a mapping of site names, got ['paris']"),
-        ("signals:\n  sites:\n    paris: {response: 1m}\n", "config: signals.sites.paris.response: unknown key in signals.sites.paris (known: handling_duration, response_time)"),
+        ("signals:\n  sites:\n    paris: {response: 1m}\n", "config: signals.sites.paris.response: unknown key in signals.sites.paris (known: handling_duration, response_time, service_level)"),
+        ("signals:\n  sites:\n    paris: {service_level: -5s}\n", "config: signals.sites.paris.service_level: expected a duration like 10s, got '-5s'"),
+        ("service_level: {target: 0}\n", "config: service_level.target: must be longer than 0s, got 0"),
         ("signals:\n  sites:\n    paris: {response_time: 0s}\n", "config: signals.sites.paris.response_time: must be longer than 0s, got '0s'"),
         ("objectives: {name: x}\n", "config: objectives: expected a list of objectives, got {'name': 'x'}"),
         ("objectives:\n  - {name: x, metric: conversations}\n", "config: objectives[0]: name, metric and target are required"),

@@ -3,15 +3,17 @@
 The committed JSON is what the generator writes; it is classic dashboard JSON that the SDK
 reads back without losing a key; the rules of grafana/dashboard-linter hold (reimplemented
 here, the linter being a Go binary); every PromQL expression parses (promtool) and filters on
-the selected sites; the agent table is wired as Grafana's transformations need; every uid a
-dashboard names is provisioned; and the drill-down's SQL, on the reference schema and on
+the selected sites; the queries that are more than a lookup (agent status, turnover, time in
+status, the service figures of several sites) return hand-computed figures under promtool;
+the agent table is wired as Grafana's transformations need; every uid a dashboard names is
+provisioned; and the drill-down's SQL, on the reference schema and on
 Chatwoot's, returns the right rows from a real PostgreSQL server.
 """
 
 import asyncio
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,6 +35,7 @@ from dashboards import (
     stale,
 )
 from dashboards.__main__ import main
+from dashboards.panels import SERVICE_LEVEL_OBJECTIVE
 from exporter.collector import AGENT_METRICS, HEALTH_METRICS, OBJECTIVE_METRICS, SITE_METRICS
 from exporter.database import create_engine, read_only
 from tests.builder import Scenario, reset_schema
@@ -75,6 +78,13 @@ DATABASE_REF = {"type": "grafana-postgresql-datasource", "uid": "chat-database"}
 # The supervision page: its rows in order, and the panels under each.
 ROWS = {
     "Online agents": ["Agents by status", "Agents online through the day"],
+    "Service": [
+        "Service level",
+        "Speed of answer",
+        "Abandon rate",
+        "Answered and abandoned through the day",
+        "Conversations per hour",
+    ],
     "Satisfaction": [
         "Average satisfaction",
         "Satisfaction by criterion",
@@ -98,7 +108,11 @@ AGENT_COLUMNS = [
     "Site",
     "Agent",
     "Status",
+    "Reason",
+    "In status for",
     "Presence",
+    "Available today",
+    "Busy today",
     "Contacts",
     "AHT",
     "Contacts/H",
@@ -457,14 +471,49 @@ def test_rates_use_the_rate_interval() -> None:
             assert "[$__rate_interval]" in expr[match.end() :], expr
 
 
+Samples = list[tuple[str, float]]
+
+
+def _promtool_test(
+    tmp_path: Path,
+    series: dict[str, float | str],
+    expected: dict[str, Samples],
+    *,
+    at: str = "0m",
+    rule_files: Sequence[Path] = (),
+) -> None:
+    """promtool's unit test: ``series`` (values in promtool's notation, one a minute from 0),
+    and the samples each expression of ``expected`` returns at ``at``, labels written as
+    promtool prints them (an empty list: none)."""
+    tests = {
+        "rule_files": [str(path) for path in rule_files],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": s, "values": str(v)} for s, v in series.items()],
+                "promql_expr_test": [
+                    {
+                        "expr": expr,
+                        "eval_time": at,
+                        "exp_samples": [{"labels": labels, "value": v} for labels, v in samples],
+                    }
+                    for expr, samples in expected.items()
+                ],
+            }
+        ],
+    }
+    (tmp_path / "tests.yml").write_text(json.dumps(tests))
+    succeeds(installed("promtool"), "test", "rules", str(tmp_path / "tests.yml"))
+
+
 def test_the_agent_status_and_turnover_columns(tmp_path: Path) -> None:
     """The two agent-table columns that are more than a lookup, on hand-written series."""
-    promtool = installed("promtool")
     ann, bob, eve = (
         f'site="s",agent_id="{i}",agent="{name}"'
         for i, name in ((1, "Ann"), (2, "Bob"), (3, "Eve"))
     )
-    series = {
+    series: dict[str, float | str] = {
         f'chat_agent_status{{{ann},status="available"}}': 0,
         f'chat_agent_status{{{ann},status="busy"}}': 1,
         f'chat_agent_status{{{ann},status="unavailable"}}': 0,
@@ -483,28 +532,156 @@ def test_the_agent_status_and_turnover_columns(tmp_path: Path) -> None:
         "F": [(ann, 120.5), (eve, 0)],
     }
     columns = {column.ref_id: column.expr for column in agent_table.COLUMNS}
-    tests = {
-        "rule_files": [],
-        "evaluation_interval": "1m",
-        "tests": [
-            {
-                "interval": "1m",
-                "input_series": [{"series": s, "values": str(v)} for s, v in series.items()],
-                "promql_expr_test": [
-                    {
-                        "expr": substitute(columns[ref_id]),
-                        "eval_time": "0m",
-                        "exp_samples": [
-                            {"labels": f"{{{labels}}}", "value": v} for labels, v in samples
-                        ],
-                    }
-                    for ref_id, samples in expected.items()
-                ],
-            }
-        ],
+    _promtool_test(
+        tmp_path,
+        series,
+        {
+            substitute(columns[ref_id]): [(f"{{{labels}}}", v) for labels, v in samples]
+            for ref_id, samples in expected.items()
+        },
+    )
+
+
+def test_the_time_in_status_columns(tmp_path: Path) -> None:
+    """The exporter's figures where it publishes them (Ann, the reference schema), else
+    Prometheus' own record of chat_agent_status (Bob, Chatwoot), with the dashboard's range
+    (1d in the test); at 9 min, time() is 540."""
+    ann, bob = (f'site="s",agent_id="{i}",agent="{name}"' for i, name in ((1, "Ann"), (2, "Bob")))
+    series: dict[str, float | str] = {
+        # Ann: the exact figures, and a record of her own that they win over.
+        f"chat_agent_status_since_timestamp_seconds{{{ann}}}": "100x10",
+        f'chat_agent_status_seconds_today{{{ann},status="available"}}': "1234x10",
+        f'chat_agent_status_seconds_today{{{ann},status="busy"}}': "56x10",
+        f'site_agent_status:chat_agent_status_since:timestamp{{{ann},status="available"}}': "300x10",
+        f'chat_agent_status{{{ann},status="available"}}': "1x10",
+        f'chat_agent_status{{{ann},status="busy"}}': "0x10",
+        # Bob: available at 0, 1 and 2 min, disconnected at 3 min (the series go stale, as
+        # Prometheus marks them when they leave a scrape), back busy from 5 min, first seen
+        # busy at 5 min (300 s) by the recording rule.
+        f'chat_agent_status{{{bob},status="available"}}': "1 1 1 stale _ 0x5",
+        f'chat_agent_status{{{bob},status="busy"}}': "0 0 0 stale _ 1x5",
+        f'site_agent_status:chat_agent_status_since:timestamp{{{bob},status="busy"}}': (
+            "_ _ _ _ _ 300x5"
+        ),
     }
-    (tmp_path / "tests.yml").write_text(json.dumps(tests))
-    succeeds(promtool, "test", "rules", str(tmp_path / "tests.yml"))
+    columns = {column.name: column.expr for column in agent_table.COLUMNS}
+    expected: dict[str, list[tuple[str, float]]] = {
+        # Ann 540 - 100; Bob 540 - 300.
+        "In status for": [(ann, 440), (bob, 240)],
+        # Bob: available at the minutes 0, 1 and 2 out of 0..9: 3 x 60 (not the two minutes
+        # disconnected); busy at the minutes 5..9: 5 x 60.
+        "Available today": [(ann, 1234), (bob, 180)],
+        "Busy today": [(ann, 56), (bob, 300)],
+    }
+    _promtool_test(
+        tmp_path,
+        series,
+        {
+            substitute(columns[name]): [(f"{{{labels}}}", v) for labels, v in samples]
+            for name, samples in expected.items()
+        },
+        at="9m",
+    )
+
+
+def _targets(title: str) -> dict[str, str]:
+    """A supervision panel's expressions by refId."""
+    return {query["refId"]: query["expr"] for query in _panel(SUPERVISION, title)["targets"]}
+
+
+def test_the_service_row_computes_several_sites_from_their_sums(tmp_path: Path) -> None:
+    """Each site's figure from the recording rules, and that of the selected sites together as
+    a ratio of their sums, shown only when they are several. Sites a and b are of very
+    different sizes: the mean of their ratios would be far off (service level
+    (0.81 + 0.9) / 2 = 0.855 against 90 / 110 = 0.818). Each site's figure is split by its
+    objective: a (0.81) is below its own 0.9 though above the default 0.8; b (0.9) is above
+    the default."""
+    a, b = (f'job="chat",instance="e:1",site="{site}"' for site in "ab")
+    figures = {
+        "chat_conversations_answered_today": (90, 9),
+        "chat_conversations_answered_in_target_today": (81, 9),
+        "chat_conversations_abandoned_today": (10, 1),
+        "chat_conversations_ended_today": (100, 5),
+        "chat_first_response_seconds_today": (90 * 20, 9 * 100),
+        "chat_service_level_target_seconds": (30, 60),
+        "chat_conversations_today": (120, 12),
+    }
+    # Each figure steady from 0 to 10 min.
+    series: dict[str, float | str] = {
+        f"{metric}{{{site}}}": f"{value}x10"
+        for metric, values in figures.items()
+        for site, value in zip((a, b), values, strict=True)
+    }
+    # Site a has a service-level objective of its own; b has the default.
+    series[f'chat_objective_target{{{a},objective="fast",metric="service_level"}}'] = "0.9x10"
+
+    def per_site(name: str, value_a: float, value_b: float) -> Samples:
+        return [(f"{name}{{{a}}}", value_a), (f"{name}{{{b}}}", value_b)]
+
+    level, speed, abandon = (
+        _targets(title) for title in ("Service level", "Speed of answer", "Abandon rate")
+    )
+    answered = _targets("Answered and abandoned through the day")
+    per_hour = _targets("Conversations per hour")
+    expected: dict[str, Samples] = {
+        # In target / (answered + abandoned).
+        # At or above the site's objective (green), below it (red).
+        level["A"]: [(f"site:chat_service_level:ratio_today{{{b}}}", 9 / (9 + 1))],
+        level["D"]: [(f"site:chat_service_level:ratio_today{{{a}}}", 81 / (90 + 10))],
+        level["B"]: [("{}", (81 + 9) / ((90 + 9) + (10 + 1)))],
+        level["C"]: per_site(
+            "site:chat_service_level_objective:ratio", 0.9, SERVICE_LEVEL_OBJECTIVE
+        ),
+        # First response seconds / answered.
+        speed["A"]: per_site("site:chat_first_response_seconds:avg_today", 20, 100),
+        speed["B"]: [("{}", (90 * 20 + 9 * 100) / (90 + 9))],
+        speed["C"]: per_site("chat_service_level_target_seconds", 30, 60),
+        # Abandoned / ended.
+        abandon["A"]: per_site("site:chat_abandon:ratio_today", 10 / 100, 1 / 5),
+        abandon["B"]: [("{}", (10 + 1) / (100 + 5))],
+        answered["A"]: [("{}", 90 + 9)],
+        answered["B"]: [("{}", 10 + 1)],
+        # No figure an hour before: the day's conversations so far.
+        per_hour["A"]: [("{}", 120 + 12)],
+        per_hour["B"]: [],
+    }
+    everything = {substitute(expr): samples for expr, samples in expected.items()}
+    # Site a alone: its own figures, and no second figure for the selection.
+    alone = {
+        substitute(level["D"], "a"): [(f"site:chat_service_level:ratio_today{{{a}}}", 81 / 100)],
+        **{substitute(panel["B"], "a"): [] for panel in (level, speed, abandon)},
+    }
+    _promtool_test(tmp_path, series, everything | alone, at="5m", rule_files=[RECORDING_RULES])
+
+
+def test_the_service_panels() -> None:
+    level = _panel(SUPERVISION, "Service level")
+    defaults = level["fieldConfig"]["defaults"]
+    assert (defaults["unit"], defaults["decimals"]) == ("percentunit", 0)
+    # Green at or above the default objective (Grafana colours a value >= a step's value).
+    assert defaults["thresholds"]["steps"] == [
+        {"color": "red", "value": None},
+        {"color": "green", "value": SERVICE_LEVEL_OBJECTIVE},
+    ]
+    assert f"{SERVICE_LEVEL_OBJECTIVE:.0%}" in level["description"]
+    for title, unit in (("Speed of answer", "s"), ("Abandon rate", "percentunit")):
+        assert _panel(SUPERVISION, title)["fieldConfig"]["defaults"]["unit"] == unit
+    # The objective and the target, reference values, in blue; a site's service level green
+    # at or above its objective (query A), red below (query D).
+    colours = {
+        "Service level": {"A": "green", "C": "blue", "D": "red"},
+        "Speed of answer": {"C": "blue"},
+    }
+    for title, expected in colours.items():
+        overrides = _panel(SUPERVISION, title)["fieldConfig"]["overrides"]
+        assert {o["matcher"]["id"] for o in overrides} == {"byFrameRefID"}
+        assert {o["matcher"]["options"]: o["properties"] for o in overrides} == {
+            ref_id: [{"id": "color", "value": {"fixedColor": colour, "mode": "fixed"}}]
+            for ref_id, colour in expected.items()
+        }
+    for title in ("Service level", "Speed of answer", "Abandon rate"):
+        legends = [query["legendFormat"] for query in _panel(SUPERVISION, title)["targets"]]
+        assert legends[:2] == ["{{site}}", "All selected"]
 
 
 # The grid
@@ -551,10 +728,16 @@ AGENTS = _panel(SUPERVISION, "Agents")
 
 
 def test_agent_table_queries_are_instant_tables_with_the_same_labels() -> None:
+    """Every query, and each side of an ``exact or recorded`` one, is reduced to the labels
+    the rows merge on; the reason's query keeps its label, which is the column."""
     assert AGENTS["type"] == "table"
+    labelled = {column.ref_id: column.label for column in agent_table.COLUMNS if column.label}
+    assert labelled == {"M": "reason"}
     for query in AGENTS["targets"]:
         assert (query["format"], query["instant"], query["range"]) == ("table", True, False)
-        assert re.match(r"(max|sum) by \(site, agent_id, agent\) \(", query["expr"])
+        extra = f", {labelled[query['refId']]}" if query["refId"] in labelled else ""
+        for side in re.split(r" or (?=(?:max|sum) by )", query["expr"]):
+            assert re.match(rf"(max|sum) by \(site, agent_id, agent{extra}\) \(", side), side
 
 
 def test_agent_table_transformations() -> None:
@@ -565,7 +748,8 @@ def test_agent_table_transformations() -> None:
         "filterByValue",
     ]
     options = organize["options"]
-    assert options["excludeByName"] == {"Time": True}
+    # The reason's value (always 1) is dropped: its label is the column.
+    assert options["excludeByName"] == {"Time": True, "Value #M": True}
     order = sorted(options["indexByName"], key=options["indexByName"].__getitem__)
     assert [options["renameByName"].get(field, field) for field in order] == [
         *AGENT_COLUMNS,
@@ -575,7 +759,8 @@ def test_agent_table_transformations() -> None:
     values = {
         field[len("Value #") :] for field in options["renameByName"] if field.startswith("Value #")
     }
-    assert values == refs
+    assert values == refs - {"M"}
+    assert options["renameByName"]["reason"] == "Reason"
     assert filter_by_value["options"] == {
         "filters": [{"config": {"id": "isNotNull", "options": {}}, "fieldName": "Status"}],
         "match": "all",
@@ -609,7 +794,8 @@ def test_agent_table_cells() -> None:
     assert satisfaction["thresholds"]["steps"] == SATISFACTION_STEPS
     assert _overrides(AGENTS, "Conv. rate")["unit"] == "percentunit"
     assert _overrides(AGENTS, "AHT")["unit"] == "s"
-    assert _overrides(AGENTS, "Presence")["unit"] == "s"
+    for name in ("Presence", "In status for", "Available today", "Busy today"):
+        assert _overrides(AGENTS, name)["unit"] == "s", name
     assert _overrides(AGENTS, "agent_id") == {"custom.hidden": True}
 
 

@@ -203,6 +203,12 @@ async def test_the_demo_creates_seeds_and_keeps_a_consistent_chatwoot_living(
     for name in ("conversation_bot_resolved", "conversation_bot_handoff"):
         assert await _count(engine, f"SELECT count(*) FROM reporting_events WHERE name = '{name}'")
     assert await _count(engine, "SELECT count(*) FROM csat_survey_responses")
+    # Some were answered by an agent, some abandoned: resolved with no reply of an agent or bot.
+    assert await _count(engine, "SELECT count(*) FROM conversations "
+                        "WHERE first_reply_created_at IS NOT NULL")  # fmt: skip
+    assert await _count(engine, "SELECT count(*) FROM conversations c WHERE c.status = 1 "
+                        "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id "
+                        "AND m.message_type = 1)")  # fmt: skip
     assert await _count(engine, "SELECT count(*) FROM conversations WHERE waiting_since IS NULL "
                         "AND status = 0 AND assignee_id IS NOT NULL")  # fmt: skip
     assert await _broken_rules(engine) == {}

@@ -104,10 +104,19 @@ INPUT = {
     'chat_slots{site="s",kind="bot"}': 4,
     'chat_slots_available{site="s",kind="agent"}': 2,
     'chat_slots_available{site="s",kind="bot"}': 3,
+    'chat_conversations_answered_in_target_today{site="s"}': 6,
+    'chat_conversations_answered_today{site="s"}': 7,
+    'chat_conversations_abandoned_today{site="s"}': 1,
+    'chat_first_response_seconds_today{site="s"}': 210,
+    'chat_conversations_answered_in_target_today{site="t"}': 1,
+    'chat_conversations_answered_today{site="t"}': 3,
+    'chat_conversations_abandoned_today{site="t"}': 1,
     'chat_objective_value{site="s",objective="o",metric="conversations",agent_id="",agent=""}': 50,
     'chat_objective_target{site="s",objective="o",metric="conversations",agent_id="",agent=""}': 100,
     'chat_objective_value{site="s",objective="h",metric="handling_time",agent_id="",agent=""}': 300,
     'chat_objective_target{site="s",objective="h",metric="handling_time",agent_id="",agent=""}': 240,
+    'chat_objective_value{site="s",objective="a",metric="abandon_rate",agent_id="",agent=""}': 0.2,
+    'chat_objective_target{site="s",objective="a",metric="abandon_rate",agent_id="",agent=""}': 0.1,
 }
 AGENT = {"site": "s", "agent_id": "1", "agent": "Ann"}
 SITE = {"site": "s"}
@@ -131,18 +140,27 @@ EXPECTED: dict[str, list[tuple[dict[str, str], float]]] = {
     "Share of good ratings": [(SITE, 2 / 3)],
     "Contacts per agent-hour": [(SITE, 2)],
     "Slot occupancy": [(SITE, 0.5)],
+    "Service level": [(SITE, 0.75), ({"site": "t"}, 0.25)],  # 6 / (7 + 1), 1 / (3 + 1)
+    "Speed of answer": [(SITE, 30)],  # 210 s over 7 answered; site t has no sum
+    "Abandon rate": [(SITE, 0.2)],  # 1 over 5 ended; site t has no ended
+    "Service level over several sites": [({}, 7 / 12)],  # (6 + 1) / (7 + 1 + 3 + 1)
     "Objective progress": [
         ({**SITE, "objective": "o", "metric": "conversations", "agent_id": "", "agent": ""}, 0.5)
     ],
-    "Objective progress, handling time (lower is better)": [
-        ({**SITE, "objective": "h", "metric": "handling_time", "agent_id": "", "agent": ""}, 0.8)
+    "Objective progress, lower is better (handling time, first response time, abandon rate)": [
+        ({**SITE, "objective": "h", "metric": "handling_time", "agent_id": "", "agent": ""}, 0.8),
+        ({**SITE, "objective": "a", "metric": "abandon_rate", "agent_id": "", "agent": ""}, 0.5),
     ],
 }
 
 
 def _derived() -> dict[str, str]:
     rows = _rows(_section("Derived figures in PromQL"))
-    return {title: re.findall(r"`([^`]+)`", expression)[0] for title, expression in rows}
+    # A "|" inside a table cell is written "\|", even within code.
+    return {
+        title: re.findall(r"`([^`]+)`", expression)[0].replace("\\|", "|")
+        for title, expression in rows
+    }
 
 
 def test_derived_figures_compute_what_the_doc_says(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
+from dashboards.panels import SERVICE_LEVEL_OBJECTIVE
 from tests.builder import Scenario, reset_schema
 from tests.grafana import substitute
 from tests.servers import (
@@ -71,31 +72,52 @@ def contact_centre(now: datetime) -> Scenario:
     alice = s.agent("Alice Martin", [paris], slots=3)
     bob = s.agent("Bob", [paris], slots=2)
     carol = s.agent("Carol", [lyon], slots=2)
-    s.session(alice, "available", ago(now, 120))
-    s.session(bob, "busy", ago(now, 60))
+    # Connected without a break since: Alice available 30 min, busy 20 min, available again
+    # for the last 70 min; Bob available 10 min, then busy for the last 50 min, in back office.
+    s.session(alice, "available", ago(now, 120), ago(now, 90))
+    s.session(alice, "busy", ago(now, 90), ago(now, 70))
+    s.session(alice, "available", ago(now, 70))
+    s.session(bob, "available", ago(now, 60), ago(now, 50))
+    s.session(bob, "busy", ago(now, 50), reason="back office")
     s.session(carol, "available", ago(now, 30))
-    # Alice: one ended conversation of 10 min, rated 5/4/3; one in progress for 20 min (past
-    # the 600 s handling threshold) whose visitor has waited 5 min for a reply (past 60 s).
+    # Every conversation started within the last hour. The service-level target is the
+    # default 60 s: a first agent reply within 60 s of the start is in target.
+    # Alice: one ended conversation of 10 min, answered in 30 s, rated 5/4/3; one in progress
+    # for 20 min (past the 600 s handling threshold), answered in 60 s (in target: <=), whose
+    # visitor has waited 5 min for a reply (past 60 s).
     c1 = s.conversation(paris, alice, ago(now, 40), ago(now, 30))
+    s.message(c1, "visitor", ago(now, 40))
+    s.message(c1, "agent", ago(now, 39.5))
     for criterion, score in (("welcome", 5), ("quality", 4), ("response_time", 3)):
         s.rating(c1, criterion, score, ago(now, 30))
     c2 = s.conversation(paris, alice, ago(now, 20))
     s.message(c2, "visitor", ago(now, 20))
     s.message(c2, "agent", ago(now, 19))
     s.message(c2, "visitor", ago(now, 5))
-    # Bob: a 5-min call that sold 50 EUR, rated 2/1; a chat in progress, answered.
+    # Bob: a 5-min call answered in 120 s (late) that sold 50 EUR, rated 2/1; a chat in
+    # progress, answered in 30 s.
     c3 = s.conversation(paris, bob, ago(now, 10), ago(now, 5), channel="call")
+    s.message(c3, "visitor", ago(now, 10))
+    s.message(c3, "agent", ago(now, 8))
     s.transaction(c3, "50.00", "EUR", ago(now, 6))
     s.rating(c3, "welcome", 2, ago(now, 5))
     s.rating(c3, "quality", 1, ago(now, 5))
     c4 = s.conversation(paris, bob, ago(now, 3))
     s.message(c4, "visitor", ago(now, 3))
     s.message(c4, "agent", ago(now, 2.5))
-    # A visitor waiting in the paris queue for 2 min; Carol busy with one chat in lyon.
+    # A visitor who left the paris queue after 2 min with no reply: abandoned.
+    c5 = s.conversation(paris, None, ago(now, 50), ago(now, 48))
+    s.message(c5, "visitor", ago(now, 50))
+    # A visitor waiting in the paris queue for 2 min; Carol busy with one chat in lyon, after
+    # one of 10 min answered in 120 s.
     s.conversation(paris, None, ago(now, 2))
     s.conversation(lyon, carol, ago(now, 1))
+    c6 = s.conversation(lyon, carol, ago(now, 20), ago(now, 10))
+    s.message(c6, "visitor", ago(now, 20))
+    s.message(c6, "agent", ago(now, 18))
     s.objective("daily contacts", "conversations", 10, site=paris)
     s.objective("Alice's AHT", "handling_time", 300, site=paris, agent=alice)
+    s.objective("answer fast", "service_level", 0.9, site=paris)  # lyon has the default
     return s
 
 
@@ -189,15 +211,19 @@ def test_recording_rules_compute_the_scenario(stack: Stack) -> None:
     wait_for_rules(stack.prometheus)
     query = stack.prometheus.query
 
+    # Ended: in paris 10 min, 5 min and the abandoned 2 min; in lyon 10 min.
     assert values(query("site:chat_handling_time_seconds:avg_today"), "site") == {
-        ("paris",): (600 + 300) / 2,
+        ("paris",): (600 + 300 + 120) / 3,
+        ("lyon",): 600,
     }
     assert values(query("site_agent:chat_handling_time_seconds:avg_today"), "agent") == {
         ("Alice Martin",): 600,
         ("Bob",): 300,
+        ("Carol",): 600,
     }
+    # One sale out of six conversations in paris, none of two in lyon.
     assert values(query("site:chat_conversion:ratio_today"), "site") == {
-        ("paris",): 1 / 5,
+        ("paris",): 1 / 6,
         ("lyon",): 0,
     }
     assert values(query("site_agent:chat_conversion:ratio_today"), "agent") == {
@@ -215,23 +241,51 @@ def test_recording_rules_compute_the_scenario(stack: Stack) -> None:
         ("Bob",): 1.5,
     }
     assert values(query("site:chat_satisfaction_good:ratio_today"), "site") == {("paris",): 0.4}
-    # 10 contacts wanted, 5 so far; Alice's AHT of 600 s against 300 s wanted (inverted).
+    # 10 contacts wanted, 6 so far; Alice's AHT of 600 s against 300 s wanted (inverted); a
+    # service level of 3 / 5 (below) against 0.9 wanted.
     assert values(query("objective:chat_objective_progress:ratio"), "objective") == {
-        ("daily contacts",): 0.5,
+        ("daily contacts",): 6 / 10,
         ("Alice's AHT",): 0.5,
+        ("answer fast",): (3 / 5) / 0.9,
     }
     # Available agents' slots: Alice 3 with 1 taken in paris (Bob is busy), Carol 2 with 1.
     assert values(query("site:chat_slots:sum"), "site") == {("paris",): 3, ("lyon",): 2}
     assert values(query("site:chat_slots_available:sum"), "site") == {("paris",): 2, ("lyon",): 1}
-    # Contacts per presence hour: Alice 2 in 2 h, Bob 2 in 1 h, Carol 1 in 30 min. They stay
+    # Contacts per presence hour: Alice 2 in 2 h, Bob 2 in 1 h, Carol 2 in 30 min. They stay
     # connected, so presence grows: compare at the time of the query, within the 1 s interval.
     h = (time.time() - stack.started) / 3600
     per_hour = values(query("site_agent:chat_conversations_per_hour:today"), "agent")
-    expected = {("Alice Martin",): 2 / (2 + h), ("Bob",): 2 / (1 + h), ("Carol",): 1 / (0.5 + h)}
+    expected = {("Alice Martin",): 2 / (2 + h), ("Bob",): 2 / (1 + h), ("Carol",): 2 / (0.5 + h)}
     assert per_hour == pytest.approx(expected, rel=3e-3)
     per_agent_hour = values(query("site:chat_conversations_per_agent_hour:today"), "site")
-    expected = {("paris",): 4 / (3 + 2 * h), ("lyon",): 1 / (0.5 + h)}
+    expected = {("paris",): 4 / (3 + 2 * h), ("lyon",): 2 / (0.5 + h)}
     assert per_agent_hour == pytest.approx(expected, rel=3e-3)
+    # First responses: Alice 30 s and 60 s, Bob 120 s and 30 s, Carol 120 s.
+    assert values(query("site_agent:chat_first_response_seconds:avg_today"), "agent") == {
+        ("Alice Martin",): (30 + 60) / 2,
+        ("Bob",): (120 + 30) / 2,
+        ("Carol",): 120,
+    }
+    # Everything started within the last hour, and Prometheus holds no figure from an hour
+    # ago: the last hour's figures are the day's. Paris: 3 in target out of 4 answered and 1
+    # abandoned, 1 abandoned out of 3 ended; lyon: 0 in target out of 1, none abandoned of 1.
+    assert values(query("site:chat_conversations:last_hour"), "site") == {
+        ("paris",): 6,
+        ("lyon",): 2,
+    }
+    assert values(query("site:chat_service_level:ratio_last_hour"), "site") == {
+        ("paris",): 3 / (4 + 1),
+        ("lyon",): 0 / (1 + 0),
+    }
+    assert values(query("site:chat_abandon:ratio_last_hour"), "site") == {
+        ("paris",): 1 / 3,
+        ("lyon",): 0 / 1,
+    }
+    # Paris's own objective; lyon the default.
+    assert values(query("site:chat_service_level_objective:ratio"), "site") == {
+        ("paris",): 0.9,
+        ("lyon",): SERVICE_LEVEL_OBJECTIVE,
+    }
 
 
 Labels = frozenset[tuple[str, str]]
@@ -274,13 +328,34 @@ def panel_expectations(age: float) -> dict[tuple[str, str], dict[Labels, Any]]:
         ("Agents by status", "A"): status,
         ("Agents online through the day", "A"): status,
         ("Agents online through the day", "B"): {total: 2},
+        # Paris: answered c1 in 30 s, c2 in 60 s, c3 in 120 s, c4 in 30 s: 4 answered, 3 of
+        # them within the 60 s target, 240 s in all; c5 abandoned; c1, c3 and c5 ended.
+        # With one site selected, no "All selected" figure (B).
+        # 3 / (4 + 1) = 0.6, below paris' own objective 0.9: red (D), not green (A).
+        ("Service level", "A"): {},
+        ("Service level", "D"): {paris(): 3 / (4 + 1)},
+        ("Service level", "B"): {},
+        ("Service level", "C"): {paris(): 0.9},
+        ("Speed of answer", "A"): {paris(): (30 + 60 + 120 + 30) / 4},
+        ("Speed of answer", "B"): {},
+        ("Speed of answer", "C"): {paris(): 60},
+        ("Abandon rate", "A"): {paris(): 1 / 3},
+        ("Abandon rate", "B"): {},
+        ("Answered and abandoned through the day", "A"): {total: 4},
+        ("Answered and abandoned through the day", "B"): {total: 1},
+        # c1 to c5 and the one waiting, all started within the last hour.
+        ("Conversations per hour", "A"): {total: 6},
+        ("Conversations per hour", "B"): {total: 6},
         ("Average satisfaction", "A"): {paris(): 3},
         ("Satisfaction by criterion", "A"): criteria,
         ("Share of good ratings", "A"): {paris(): 0.4},
         ("Satisfaction through the day", "A"): {paris(): 3},
         ("Satisfaction through the day", "B"): criteria,
         # Prometheus stores no empty label: a site objective has no agent_id and agent.
-        ("Site objectives", "A"): {paris(objective="daily contacts", metric="conversations"): 0.5},
+        ("Site objectives", "A"): {
+            paris(objective="daily contacts", metric="conversations"): 6 / 10,
+            paris(objective="answer fast", metric="service_level"): (3 / 5) / 0.9,
+        },
         ("Agent objectives", "A"): {
             paris(
                 objective="Alice's AHT", metric="handling_time", agent_id="1", agent="Alice Martin"
@@ -306,7 +381,13 @@ def panel_expectations(age: float) -> dict[tuple[str, str], dict[Labels, Any]]:
             paris(signal="response_time"): 60,
         },
         ("Agents", "A"): {alice: 1, bob: 2},  # status codes: available, busy
+        ("Agents", "M"): {paris(agent_id="2", agent="Bob", reason="back office"): 1},
+        ("Agents", "N"): {alice: grows(70 * 60), bob: grows(50 * 60)},
         ("Agents", "B"): {alice: grows(7200), bob: grows(3600)},
+        # Alice available 30 min then since 70 min ago; Bob 10 min.
+        ("Agents", "O"): {alice: grows(30 * 60 + 70 * 60), bob: 10 * 60},
+        # Alice busy 20 min; Bob since 50 min ago.
+        ("Agents", "P"): {alice: 20 * 60, bob: grows(50 * 60)},
         ("Agents", "C"): {alice: 2, bob: 2},
         ("Agents", "D"): {alice: 600, bob: 300},
         ("Agents", "E"): {
@@ -356,7 +437,21 @@ def test_every_dashboard_query_returns_the_scenarios_figures(stack: Stack) -> No
     sites = stack.prometheus.api("label/site/values", **{"match[]": "chat_conversations_today"})
     assert sites == ["lyon", "paris"]
     everywhere = substitute('sum(chat_conversations_today{site=~"$site"})')
-    assert values(stack.prometheus.query(everywhere)) == {(): 6}
+    assert values(stack.prometheus.query(everywhere)) == {(): 6 + 2}
+    # Both sites together, from their sums (lyon: c6 answered in 120 s, late; 1 ended; none
+    # abandoned), not the mean of the sites' figures (0.3, 90 s, 1/6).
+    together = {
+        # In target / (answered + abandoned).
+        "Service level": (3 + 0) / ((4 + 1) + (1 + 0)),
+        # First response seconds / answered.
+        "Speed of answer": (240 + 120) / (4 + 1),
+        # Abandoned / ended.
+        "Abandon rate": (1 + 0) / (3 + 1),
+    }
+    for title, expr in [(title, expr) for title, ref, expr in targets if ref == "B"]:
+        if title in together:
+            result = stack.prometheus.query(substitute(expr))
+            assert values(result) == {(): together[title]}, title
 
 
 def firing(server: Prometheus, alertname: str) -> list[dict[str, Any]]:

@@ -3,7 +3,8 @@
 mixtool's alert lint (a Go program none of our registries carry) is reimplemented here over
 the YAML, together with what promtool cannot see: every alert and recording rule has unit
 tests, every runbook link has its section, docs/metrics.md lists the recording rules as
-they are, and every metric the rules read is one the exporter publishes.
+they are, every recording rule reads only those evaluated before it, and every metric the
+rules read is one the exporter publishes.
 """
 
 import re
@@ -37,6 +38,8 @@ PUBLISHED = {
 }
 DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 PROMQL_KEYWORDS = {"and", "or", "unless", "bool", "offset"}
+# The recording rule that keeps its own previous value (the time a status was first seen).
+SELF_REFERENCING = "site_agent_status:chat_agent_status_since:timestamp"
 
 
 def _group(path: Path, name: str) -> list[dict[str, Any]]:
@@ -186,10 +189,23 @@ def test_every_recording_rule_is_tested() -> None:
         assert any(re.search(pattern, expr) for expr in exprs), record
 
 
+def test_recording_rules_read_the_rules_above_them() -> None:
+    """Prometheus evaluates a group's rules in order: a rule reading one further down would
+    get that rule's value of the previous evaluation. Only the time in status reads itself,
+    on purpose."""
+    for index, rule in enumerate(RECORDING):
+        record = rule["record"]
+        read = _metric_names(rule["expr"]) & set(RECORDS[index:])
+        assert read == ({record} if record == SELF_REFERENCING else set()), record
+
+
 def test_the_metrics_doc_lists_the_recording_rules() -> None:
+    """The table as the rules file has it; a pipe within PromQL is escaped in a table cell."""
     section = (ROOT / "docs" / "metrics.md").read_text().split("\n## Recording rules\n")[1]
-    documented = re.findall(r"^\| `([^`]+)` \| `([^`]+)` \| [^|]+ \|$", section, re.M)
-    assert documented == [(rule["record"], " ".join(rule["expr"].split())) for rule in RECORDING]
+    documented = re.findall(r"^\| `([^`]+)` \| `((?:[^`|]|\\\|)+)` \| [^|]+ \|$", section, re.M)
+    assert documented == [
+        (rule["record"], " ".join(rule["expr"].split()).replace("|", "\\|")) for rule in RECORDING
+    ]
 
 
 def test_rules_read_only_published_metrics() -> None:

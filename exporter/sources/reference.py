@@ -7,9 +7,10 @@ snapshot. "Today" starts at a different instant for each site, so the sites' day
 signal cutoffs (``exporter.days``) are joined in as a small derived table (``site_days``).
 """
 
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     CTE,
@@ -21,9 +22,12 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     false,
     func,
+    inspect,
     literal,
+    null,
     or_,
     select,
     true,
@@ -35,6 +39,7 @@ from sqlalchemy.sql.selectable import ScalarSelect, Subquery
 from exporter.days import SiteDay, site_day
 from exporter.readings import Readings
 from exporter.schema import (
+    LATER,
     agent_sessions,
     agent_sites,
     agents,
@@ -57,15 +62,32 @@ from exporter.sources.sql import (
     with_site_totals,
 )
 
+T = TypeVar("T", bound=Hashable)
+
 
 class ReferenceSource(Source):
     """The reference schema of ``exporter.schema``: everything the snapshot can hold."""
 
     capabilities = EVERY_CAPABILITY
     required: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        table.name: tuple(table.columns.keys()) for table in metadata.tables.values()
+        table.name: tuple(
+            column.name for column in table.columns if (table.name, column.name) not in LATER
+        )
+        for table in metadata.tables.values()
     }
     hint = "is this the reference schema? `chat-supervision-exporter init-db` creates it"
+
+    _reason_seen = False
+
+    async def _has_reason(self, connection: AsyncConnection) -> bool:
+        """Whether ``agent_sessions.reason`` exists: databases created before it was added
+        lack it until ``init-db`` adds it. Once seen it is not looked for again."""
+        if not self._reason_seen:
+            columns = await connection.run_sync(
+                lambda sync: inspect(sync).get_columns(agent_sessions.name)
+            )
+            self._reason_seen = any(column["name"] == "reason" for column in columns)
+        return self._reason_seen
 
     async def read(self, connection: AsyncConnection, now: datetime) -> Readings:
         async def rows(query: Select[Any]) -> Sequence[Row[Any]]:
@@ -96,9 +118,11 @@ class ReferenceSource(Source):
         turnover_rows: Sequence[Row[Any]] = ()
         rating_rows: Sequence[Row[Any]] = ()
         if first_id is not None:
-            day_rows = await rows(_day_query(today, first_id))
-            turnover_rows = await rows(_turnover_query(today, first_id))
-            rating_rows = await rows(_ratings_query(today, first_id, settings))
+            recent = _today_from(first_id, days)
+            merge = connection.dialect.name == "postgresql"
+            day_rows = await rows(_day_query(recent, first_id, merge=merge))
+            turnover_rows = await rows(_turnover_query(recent, first_id))
+            rating_rows = await rows(_ratings_query(recent, first_id, settings))
         return Readings(
             taken_at=now,
             sites=tuple(days),
@@ -106,7 +130,9 @@ class ReferenceSource(Source):
             statuses=await rows(_status_query(site_days)),
             connected=await rows(_connected_pairs_query(site_days)),
             presence_days=day_starts,
-            presence=await rows(_presence_query(day_starts, naive_now)),
+            presence=await rows(_presence_query(day_starts, naive_now, by_status=False)),
+            status_times=await rows(_presence_query(day_starts, naive_now, by_status=True)),
+            sessions=await rows(_sessions_query(await self._has_reason(connection))),
             days=day_rows,
             turnover=turnover_rows,
             ratings=rating_rows,
@@ -138,6 +164,7 @@ def _site_days(days: Sequence[SiteDay]) -> CTE:
                 timestamp_param(day.day_start).label("day_start"),
                 timestamp_param(day.handling_cutoff).label("handling_cutoff"),
                 timestamp_param(day.response_cutoff).label("response_cutoff"),
+                literal(day.service_level_seconds, Float).label("service_level"),
             )
             for day in days
         ],
@@ -226,11 +253,37 @@ def _connected_pairs_query(site_days: CTE) -> Select[Any]:
     )
 
 
-def _presence_query(day_starts: Sequence[datetime], now: ColumnElement[datetime]) -> Select[Any]:
-    """Length of the union of each agent's sessions within each distinct day start up to now.
+def _sessions_query(has_reason: bool) -> Select[Any]:
+    """The session that gives each connected agent its status (``_status_of``'s), with when it
+    started and its reason."""
+    latest = agent_sessions.alias("latest")
+    current = (
+        select(latest.c.id)
+        .where(latest.c.agent_id == agents.c.id, latest.c.ended_at.is_(None))
+        .order_by(latest.c.started_at.desc(), latest.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    reason = agent_sessions.c.reason if has_reason else null()
+    return (
+        select(
+            agent_sessions.c.agent_id,
+            agent_sessions.c.started_at.label("status_since"),
+            reason.label("reason"),
+        )
+        .select_from(agents.join(agent_sessions, agent_sessions.c.id == current))
+        .where(agents.c.is_bot == false())
+    )
+
+
+def _presence_query(
+    day_starts: Sequence[datetime], now: ColumnElement[datetime], *, by_status: bool
+) -> Select[Any]:
+    """Length of the union of each agent's sessions (of each status, ``by_status``) within
+    each distinct day start up to now.
 
     Sessions are clipped to [day start, now] and sorted by start; each one adds only what
-    lies beyond the furthest end of the sessions before it.
+    lies beyond the furthest end of the sessions before it (of the same status).
     """
     days = constants(
         "day_starts",
@@ -244,6 +297,7 @@ def _presence_query(day_starts: Sequence[datetime], now: ColumnElement[datetime]
         select(
             agent_sessions.c.agent_id,
             days.c.day,
+            agent_sessions.c.status,
             case((started > days.c.day_start, started), else_=days.c.day_start).label("start_at"),
             case((or_(ended.is_(None), ended > now), now), else_=ended).label("end_at"),
         )
@@ -259,15 +313,17 @@ def _presence_query(day_starts: Sequence[datetime], now: ColumnElement[datetime]
         )
         .subquery("clipped")
     )
+    partition = (clipped.c.agent_id, clipped.c.day, *((clipped.c.status,) if by_status else ()))
     ordered = (
         select(
             clipped.c.agent_id,
             clipped.c.day,
+            clipped.c.status,
             clipped.c.start_at,
             clipped.c.end_at,
             func.max(clipped.c.end_at)
             .over(
-                partition_by=(clipped.c.agent_id, clipped.c.day),
+                partition_by=partition,
                 order_by=(clipped.c.start_at, clipped.c.end_at),
                 rows=(None, -1),
             )
@@ -282,9 +338,8 @@ def _presence_query(day_starts: Sequence[datetime], now: ColumnElement[datetime]
         (covered < end, seconds_between(covered, end)),
         else_=0,
     )
-    return select(ordered.c.agent_id, ordered.c.day, func.sum(added).label("seconds")).group_by(
-        ordered.c.agent_id, ordered.c.day
-    )
+    group = (ordered.c.agent_id, ordered.c.day, *((ordered.c.status,) if by_status else ()))
+    return select(*group, func.sum(added).label("seconds")).group_by(*group)
 
 
 def _today(site_days: CTE, earliest: datetime) -> Select[Any]:
@@ -300,6 +355,7 @@ def _today(site_days: CTE, earliest: datetime) -> Select[Any]:
             conversations.c.agent_id,
             conversations.c.started_at,
             conversations.c.ended_at,
+            site_days.c.service_level,
         )
         .join(
             site_days,
@@ -310,6 +366,48 @@ def _today(site_days: CTE, earliest: datetime) -> Select[Any]:
         )
         .where(conversations.c.started_at >= timestamp_param(earliest))
     )
+
+
+def _today_from(first_id: int, days: Sequence[SiteDay]) -> Select[Any]:
+    """Today's conversations of every site, read through the primary key from ``first_id``.
+
+    In id order, so that the database merges them with the sales, ratings and messages of
+    recent conversations, which their conversation_id indexes return in the same order,
+    instead of hashing 300 000 rows at the largest benchmark size. Each site's day start and
+    service-level target are chosen by a CASE over the few distinct values.
+    """
+    site = conversations.c.site_id
+    return select(
+        conversations.c.id,
+        site,
+        conversations.c.agent_id,
+        conversations.c.started_at,
+        conversations.c.ended_at,
+        _by_site(
+            site,
+            {day.site_id: day.service_level_seconds for day in days},
+            lambda seconds: literal(seconds, Float),
+        ).label("service_level"),
+    ).where(
+        conversations.c.id >= first_id,
+        site.in_([day.site_id for day in days]),
+        conversations.c.started_at
+        >= _by_site(site, {day.site_id: day.day_start for day in days}, timestamp_param),
+    )
+
+
+def _by_site(
+    site: ColumnElement[int],
+    values: Mapping[int, T],
+    as_sql: Callable[[T], ColumnElement[Any]],
+) -> ColumnElement[Any]:
+    """The value of each site id, as one CASE branch per distinct value (usually one)."""
+    sites_of: dict[T, list[int]] = defaultdict(list)
+    for site_id, value in values.items():
+        sites_of[value].append(site_id)
+    if len(sites_of) == 1:
+        return as_sql(next(iter(sites_of)))
+    return case(*((site.in_(ids), as_sql(value)) for value, ids in sites_of.items()))
 
 
 def _first_id_query(today: Select[Any]) -> Select[Any]:
@@ -324,15 +422,66 @@ def _first_id_query(today: Select[Any]) -> Select[Any]:
     return select(func.min(ids.c.id))
 
 
-def _day_query(conversations_today: Select[Any], first_id: int) -> Select[Any]:
-    today = conversations_today.cte("today")
+def _day_query(conversations_today: Select[Any], first_id: int, *, merge: bool) -> Select[Any]:
+    """Today's figures per (site, agent).
+
+    The first response of each conversation and whether a bot wrote in it come, with
+    ``merge`` (PostgreSQL), from one pass over the recent agents' and bots' messages in the
+    order of the (sender, conversation_id, sent_at) index, grouped as they come and merged
+    with today's conversations in id order: a correlated lookup per conversation costs
+    PostgreSQL more, and in the aggregates it would sort 300 000 rows to group them instead
+    of hashing. SQLite and MariaDB, which would materialise and index those groups, look
+    each conversation up in the same index instead.
+    """
     paid = (  # sales per recent conversation; the join below keeps today's
         select(transactions.c.conversation_id, func.count().label("transactions"))
         .where(transactions.c.conversation_id >= first_id)
         .group_by(transactions.c.conversation_id)
         .subquery("paid")
     )
+    if merge:
+        today = conversations_today.cte("today")
+        replies = (
+            select(messages.c.conversation_id, func.min(messages.c.sent_at).label("first_reply"))
+            .where(messages.c.sender == "agent", messages.c.conversation_id >= first_id)
+            .group_by(messages.c.conversation_id)
+            .subquery("replies")
+        )
+        bots = (
+            select(messages.c.conversation_id)
+            .where(messages.c.sender == "bot", messages.c.conversation_id >= first_id)
+            .group_by(messages.c.conversation_id)
+            .subquery("bots")
+        )
+        wait: ColumnElement[Any] = _wait(today.c.started_at, replies.c.first_reply)
+        no_bot: ColumnElement[bool] = bots.c.conversation_id.is_(None)
+        joined = (
+            today.outerjoin(paid, paid.c.conversation_id == today.c.id)
+            .outerjoin(replies, replies.c.conversation_id == today.c.id)
+            .outerjoin(bots, bots.c.conversation_id == today.c.id)
+        )
+    else:
+        # One lookup per conversation, kept in a materialised table where the database knows
+        # the word (SQLite): inlined, each use of the wait below would look it up again.
+        first_reply = func.min(messages.c.sent_at)
+        lookup = (
+            select(_wait(conversations.c.started_at, first_reply))
+            .where(messages.c.sender == "agent", messages.c.conversation_id == conversations.c.id)
+            .scalar_subquery()
+        )
+        today = (
+            conversations_today.add_columns(lookup.label("wait"))
+            .cte("today")
+            .prefix_with("MATERIALIZED", dialect="sqlite")
+        )
+        wait = today.c.wait
+        # Looked up only for the ended conversations no agent answered (CASE short-circuits).
+        no_bot = ~exists().where(
+            messages.c.sender == "bot", messages.c.conversation_id == today.c.id
+        )
+        joined = today.outerjoin(paid, paid.c.conversation_id == today.c.id)
     handling = seconds_between(today.c.started_at, today.c.ended_at)
+    abandoned = and_(today.c.ended_at.is_not(None), wait.is_(None), no_bot)
     return (
         select(
             *with_site_totals(
@@ -344,11 +493,26 @@ def _day_query(conversations_today: Select[Any], first_id: int) -> Select[Any]:
                     "handling_seconds": cast(func.coalesce(func.sum(handling), 0), Float),
                     "converted": func.count(paid.c.conversation_id),
                     "transactions": whole(func.coalesce(func.sum(paid.c.transactions), 0)),
+                    "answered": func.count(wait),
+                    "first_response_seconds": cast(func.coalesce(func.sum(wait), 0), Float),
+                    "answered_in_target": whole(
+                        func.sum(case((wait <= today.c.service_level, 1), else_=0))
+                    ),
+                    "abandoned": whole(func.sum(case((abandoned, 1), else_=0))),
                 },
             )
         )
-        .select_from(today.outerjoin(paid, paid.c.conversation_id == today.c.id))
+        .select_from(joined)
         .group_by(today.c.site_id, today.c.agent_id)
+    )
+
+
+def _wait(started: ColumnElement[datetime], first_reply: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Seconds from the start to the first response (NULL: none); an agent's message dated
+    before its conversation started is an immediate answer."""
+    return case(
+        (first_reply < started, 0.0),
+        else_=seconds_between(started, first_reply),
     )
 
 

@@ -33,8 +33,8 @@ SET ROLE chatwoot;
 RESET ROLE;
 
 -- The tables the exporter reads, and only those (README, "Supervising Chatwoot").
-GRANT SELECT ON inboxes, inbox_members, account_users, conversations, reporting_events,
-    csat_survey_responses, inbox_capacity_limits TO chat_exporter;
+GRANT SELECT ON inboxes, inbox_members, account_users, conversations, messages,
+    reporting_events, csat_survey_responses, inbox_capacity_limits TO chat_exporter;
 GRANT SELECT (id, name, display_name) ON users TO chat_exporter;
 ALTER ROLE chat_exporter SET default_transaction_read_only = on;
 
