@@ -9,7 +9,12 @@ from exporter.demo.simulator import prepare, tick
 from tests.builder import Metrics, Scenario, scrape
 
 # Constant by nature: configuration, max_slots, targets.
-STILL = {"chat_signal_threshold_seconds", "chat_agent_slots", "chat_objective_target"}
+STILL = {
+    "chat_signal_threshold_seconds",
+    "chat_service_level_target_seconds",
+    "chat_agent_slots",
+    "chat_objective_target",
+}
 
 
 async def test_every_metric_moves_and_both_signals_fire(database_url: str) -> None:

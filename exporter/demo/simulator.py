@@ -2,7 +2,8 @@
 
 Every second: agents change status, visitors arrive and queue, are taken by an agent or a bot,
 wait for replies (some conversations are answered late, some last long, so both signals fire
-within minutes), conversations end with ratings and sales, and impatient visitors give up.
+within minutes), conversations end with ratings and sales, and impatient visitors give up,
+in the queue or awaiting a reply, some before anyone answered them.
 The simulator reads the state it acts on from the database itself, so it survives restarts.
 """
 
@@ -48,6 +49,13 @@ STATUS_CHANGES: dict[str | None, dict[str | None, float]] = {
 }
 ASSIGN_PER_SECOND = 1 / 8  # a queued visitor is taken after 8 s on average, if a slot is free
 ABANDON_AFTER = timedelta(minutes=4)
+GIVE_UP_PER_SECOND = 1 / 600  # an impatient visitor leaves the queue before that
+LEAVES_UNANSWERED_PER_SECOND = 1 / 240  # ...or a conversation while awaiting a reply
+HUNG_UP_WHILE_RINGING = 0.1  # a call put through to an agent that ends before an answer
+REASONS = {  # why an agent is in a status, when the agent says
+    "busy": ("back office", "after-call work"),
+    "unavailable": ("break", "lunch", "training", "meeting"),
+}
 SCORES = (5, 5, 5, 5, 4, 4, 4, 3, 3, 2, 1)
 
 
@@ -118,8 +126,11 @@ async def change_statuses(
             .values(ended_at=now)
         )
         if target is not None:
+            reason = rng.choice(REASONS[target]) if target in REASONS else None
             await connection.execute(
-                insert(agent_sessions).values(agent_id=agent_id, status=target, started_at=now)
+                insert(agent_sessions).values(
+                    agent_id=agent_id, status=target, started_at=now, reason=reason
+                )
             )
 
 
@@ -162,7 +173,7 @@ async def assign(
         .order_by(conversations.c.started_at)
     )
     for conversation_id, site_id, channel, started_at in waiting.all():
-        if now - started_at > ABANDON_AFTER:
+        if now - started_at > ABANDON_AFTER or happens(rng, GIVE_UP_PER_SECOND, step):
             await connection.execute(
                 update(conversations)
                 .where(conversations.c.id == conversation_id)
@@ -177,11 +188,14 @@ async def assign(
         if candidate is None:
             continue
         agent_id, is_bot = candidate
+        hung_up = channel == "call" and rng.random() < HUNG_UP_WHILE_RINGING
         await connection.execute(
             update(conversations)
             .where(conversations.c.id == conversation_id)
-            .values(agent_id=agent_id)
+            .values(agent_id=agent_id, ended_at=now if hung_up else None)
         )
+        if hung_up or channel == "chat":  # a chat's first reply comes as the talk goes
+            continue
         await connection.execute(
             insert(messages).values(
                 conversation_id=conversation_id, sender="bot" if is_bot else "agent", sent_at=now
@@ -253,7 +267,10 @@ async def talk(connection: AsyncConnection, now: datetime, step: float, rng: ran
     )
     for conversation_id, site_id, channel, is_bot, last_sender in rows.all():
         how = pace(conversation_id, bool(is_bot))
-        if happens(rng, 1 / how.duration_seconds, step):
+        awaiting = last_sender == "visitor"
+        if happens(rng, 1 / how.duration_seconds, step) or (
+            awaiting and happens(rng, LEAVES_UNANSWERED_PER_SECOND, step)
+        ):
             await end(
                 connection,
                 now,
@@ -262,7 +279,7 @@ async def talk(connection: AsyncConnection, now: datetime, step: float, rng: ran
                 site_id=site_id,
                 channel=channel,
             )
-        elif last_sender == "visitor" and happens(rng, 1 / how.reply_seconds, step):
+        elif awaiting and happens(rng, 1 / how.reply_seconds, step):
             sender = "bot" if is_bot else "agent"
             await connection.execute(
                 insert(messages).values(conversation_id=conversation_id, sender=sender, sent_at=now)
