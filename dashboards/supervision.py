@@ -8,7 +8,7 @@ everything else reads the exporter's ``chat_*`` gauges directly. Every query fil
 a ratio of sums, never an average of the sites' ratios.
 """
 
-from grafana_foundation_sdk.builders import bargauge, dashboard, stat, table, timeseries
+from grafana_foundation_sdk.builders import bargauge, dashboard, prometheus, stat, table, timeseries
 from grafana_foundation_sdk.builders import common as common_builders
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import common
@@ -176,12 +176,13 @@ def _sum(metric: str) -> str:
     return "sum(" + selector(metric) + ")"
 
 
-def _all_selected(numerator: str, denominator: str, counted: str) -> str:
-    """``numerator`` / ``denominator``, both sums over the selected sites: a ratio of sums,
-    not a mean of the sites' ratios. Only when ``counted`` has several sites: for one, it
-    would repeat that site's figure."""
+def _all_selected(numerator: str, denominator: str, counted: str) -> prometheus.Dataquery:
+    """Query B: ``numerator`` / ``denominator``, both sums over the selected sites: a ratio
+    of sums, not a mean of the sites' ratios. Only when ``counted`` has several sites: for
+    one, it would repeat that site's figure."""
     sites = "count(count by (site) (" + selector(counted) + "))"
-    return f"{numerator} / ({denominator} > 0) and on () ({sites} > 1)"
+    expr = f"{numerator} / ({denominator} > 0) and on () ({sites} > 1)"
+    return target("B", expr, SELECTED, instant=True)
 
 
 def _service_stat(title: str, description: str, unit: str) -> stat.Panel:
@@ -217,15 +218,10 @@ def service_level() -> stat.Panel:
         .thresholds(thresholds(RED, (SERVICE_LEVEL_OBJECTIVE, GREEN)))
         .with_target(target("A", f"{level} >= {objective}", "{{site}}", instant=True))
         .with_target(
-            target(
-                "B",
-                _all_selected(
-                    _sum("chat_conversations_answered_in_target_today"),
-                    f"({answered} + {abandoned})",
-                    "chat_conversations_answered_today",
-                ),
-                SELECTED,
-                instant=True,
+            _all_selected(
+                _sum("chat_conversations_answered_in_target_today"),
+                f"({answered} + {abandoned})",
+                "chat_conversations_answered_today",
             )
         )
         .with_target(
@@ -261,15 +257,10 @@ def speed_of_answer() -> stat.Panel:
             )
         )
         .with_target(
-            target(
-                "B",
-                _all_selected(
-                    _sum("chat_first_response_seconds_today"),
-                    _sum("chat_conversations_answered_today"),
-                    "chat_conversations_answered_today",
-                ),
-                SELECTED,
-                instant=True,
+            _all_selected(
+                _sum("chat_first_response_seconds_today"),
+                _sum("chat_conversations_answered_today"),
+                "chat_conversations_answered_today",
             )
         )
         .with_target(
@@ -297,15 +288,10 @@ def abandon_rate() -> stat.Panel:
             target("A", selector("site:chat_abandon:ratio_today"), "{{site}}", instant=True)
         )
         .with_target(
-            target(
-                "B",
-                _all_selected(
-                    _sum("chat_conversations_abandoned_today"),
-                    _sum("chat_conversations_ended_today"),
-                    "chat_conversations_ended_today",
-                ),
-                SELECTED,
-                instant=True,
+            _all_selected(
+                _sum("chat_conversations_abandoned_today"),
+                _sum("chat_conversations_ended_today"),
+                "chat_conversations_ended_today",
             )
         )
     )

@@ -186,6 +186,20 @@ async def reset_schema(url: str) -> None:
         await engine.dispose()
 
 
+# The service figures of a site, and of an agent on it (issue 10's families).
+SERVICE_SITE_FAMILIES = (
+    "chat_conversations_answered_today",
+    "chat_first_response_seconds_today",
+    "chat_conversations_answered_in_target_today",
+    "chat_conversations_abandoned_today",
+)
+SERVICE_AGENT_FAMILIES = (
+    "chat_agent_conversations_answered_today",
+    "chat_agent_first_response_seconds_today",
+    "chat_agent_conversations_answered_in_target_today",
+    "chat_agent_conversations_abandoned_today",
+)
+
 # What a scrape serves when there are no chat figures: the exporter's own health.
 HEALTH_NAMES = {
     "chat_up",

@@ -1,30 +1,18 @@
 """Chatwoot: service level, speed of answer and abandoned chats, from today's conversations.
 
 Answered = ``first_reply_created_at`` set (Chatwoot's first human reply); first response =
-``first_reply_created_at - created_at``; in target when that is at most the site's
-service-level target; abandoned = resolved with no first reply and no public outgoing message
+``first_reply_created_at - created_at`` (0 when stamped earlier); in target when that is at
+most the site's service-level target; abandoned = resolved with no first reply and no public outgoing message
 of a user, an agent bot or a Captain assistant. Per agent by the conversation's assignee.
 """
 
 from exporter.settings import Settings, SiteSignals
-from tests.builder import scrape, shift
+from tests.builder import SERVICE_AGENT_FAMILIES, SERVICE_SITE_FAMILIES, scrape, shift
 from tests.chatwoot import Chatwoot
 
 pytest_plugins = ("tests.chatwoot",)
 
 NOW = "2026-11-24 12:00:00"
-SITE_FAMILIES = (
-    "chat_conversations_answered_today",
-    "chat_first_response_seconds_today",
-    "chat_conversations_answered_in_target_today",
-    "chat_conversations_abandoned_today",
-)
-AGENT_FAMILIES = (
-    "chat_agent_conversations_answered_today",
-    "chat_agent_first_response_seconds_today",
-    "chat_agent_conversations_answered_in_target_today",
-    "chat_agent_conversations_abandoned_today",
-)
 # The history of agents' statuses, which Chatwoot does not keep.
 STATUS_HISTORY = {
     "chat_agent_status_seconds_today",
@@ -72,13 +60,13 @@ async def test_first_responses_per_site_and_per_assignee(chatwoot_url: str) -> N
 
     assert m("chat_conversations_today", site="Website") == 8
     assert m("chat_service_level_target_seconds", site="Website") == 60  # the default
-    assert {name: m(name, site="Website") for name in SITE_FAMILIES} == {
+    assert {name: m(name, site="Website") for name in SERVICE_SITE_FAMILIES} == {
         "chat_conversations_answered_today": 6,
         "chat_first_response_seconds_today": 30 + 60 + 61 + 120 + 0 + 0.5,  # 271.5
         "chat_conversations_answered_in_target_today": 4,  # 30, 60, 0, 0.5
         "chat_conversations_abandoned_today": 1,
     }
-    per_agent = {name: m.table(name, ("agent",), site="Website") for name in AGENT_FAMILIES}
+    per_agent = {name: m.table(name, ("agent",), site="Website") for name in SERVICE_AGENT_FAMILIES}
     assert per_agent == {
         "chat_agent_conversations_answered_today": {("Ann",): 3, ("Ben",): 3, ("Cid",): 0},
         "chat_agent_first_response_seconds_today": {
@@ -234,7 +222,7 @@ async def test_each_inbox_counts_from_its_own_midnight(chatwoot_url: str) -> Non
     # Each inbox: today's two, one answered after 10 s, one abandoned.
     for name in ("tokyo", "new-york"):
         assert m("chat_conversations_today", site=name) == 2
-        assert {family: m(family, site=name) for family in SITE_FAMILIES} == {
+        assert {family: m(family, site=name) for family in SERVICE_SITE_FAMILIES} == {
             "chat_conversations_answered_today": 1,
             "chat_first_response_seconds_today": 10,
             "chat_conversations_answered_in_target_today": 1,

@@ -12,21 +12,16 @@ from datetime import timedelta
 import pytest
 
 from exporter.settings import ConfiguredObjective, Settings, SiteSignals
-from tests.builder import Scenario, scrape, shift, utc
+from tests.builder import (
+    SERVICE_AGENT_FAMILIES,
+    SERVICE_SITE_FAMILIES,
+    Scenario,
+    scrape,
+    shift,
+    utc,
+)
 
 NOW = "2026-11-24 12:00:00"
-SITE_FAMILIES = (
-    "chat_conversations_answered_today",
-    "chat_first_response_seconds_today",
-    "chat_conversations_answered_in_target_today",
-    "chat_conversations_abandoned_today",
-)
-AGENT_FAMILIES = (
-    "chat_agent_conversations_answered_today",
-    "chat_agent_first_response_seconds_today",
-    "chat_agent_conversations_answered_in_target_today",
-    "chat_agent_conversations_abandoned_today",
-)
 
 
 def after(start: str, seconds: float) -> str:
@@ -103,13 +98,13 @@ async def test_first_responses_per_site_and_per_agent(database_url: str) -> None
     assert m("chat_conversations_today", site="main") == 13
     assert m("chat_conversations_ended_today", site="main") == 10
     assert m("chat_service_level_target_seconds", site="main") == 60  # the default
-    assert {name: m(name, site="main") for name in SITE_FAMILIES} == {
+    assert {name: m(name, site="main") for name in SERVICE_SITE_FAMILIES} == {
         "chat_conversations_answered_today": 7,  # Ann 5, Ben 1, the queue 1
         "chat_first_response_seconds_today": 45 + 60 + 61 + 20 + 0 + 12.5 + 30,  # 228.5
         "chat_conversations_answered_in_target_today": 6,  # all but the 61 s
         "chat_conversations_abandoned_today": 3,  # Ben's, the queue's two
     }
-    assert {name: m.table(name, ("agent",), site="main") for name in AGENT_FAMILIES} == {
+    assert {name: m.table(name, ("agent",), site="main") for name in SERVICE_AGENT_FAMILIES} == {
         "chat_agent_conversations_answered_today": {("Ann",): 5, ("Ben",): 1, ("Cid",): 0},
         "chat_agent_first_response_seconds_today": {
             ("Ann",): 45 + 60 + 61 + 20 + 0,  # 186
@@ -229,14 +224,14 @@ async def test_dst_days_start_at_local_midnight(
 
     m = await scrape(database_url, now)
 
-    assert {name: m(name, site="site") for name in SITE_FAMILIES} == {
+    assert {name: m(name, site="site") for name in SERVICE_SITE_FAMILIES} == {
         "chat_conversations_answered_today": 1,
         "chat_first_response_seconds_today": 5,
         "chat_conversations_answered_in_target_today": 1,
         "chat_conversations_abandoned_today": 1,  # the queue's, not Ann's
     }
     labels = {"site": "site", "agent_id": str(ann), "agent": "Ann"}
-    assert {name: m(name, **labels) for name in AGENT_FAMILIES} == {
+    assert {name: m(name, **labels) for name in SERVICE_AGENT_FAMILIES} == {
         "chat_agent_conversations_answered_today": 1,
         "chat_agent_first_response_seconds_today": 5,
         "chat_agent_conversations_answered_in_target_today": 1,

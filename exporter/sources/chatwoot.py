@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from exporter.days import SiteDay, site_day
 from exporter.readings import Readings
 from exporter.settings import Settings
+from exporter.snapshot import DAY_SUMS, RATING_SUMS
 from exporter.sources.base import Source, Unavailable
 from exporter.sources.chatwoot_presence import read_presence
 
@@ -208,19 +209,6 @@ def _with_site_totals(names: Sequence[str]) -> str:
     )
 
 
-_DAY_SUMS = (
-    "conversations",
-    "ended",
-    "handling_seconds",
-    "converted",
-    "transactions",
-    "answered",
-    "first_response_seconds",
-    "answered_in_target",
-    "abandoned",
-)
-_RATING_SUMS = ("score", "good", "average", "poor")
-
 # Today's figures and ratings per (inbox, assignee), in one pass over today's conversations,
 # with the abandoned ones counted apart (_ABANDONED).
 # A resolution is recorded after its conversation was created, so the resolutions of today's
@@ -268,7 +256,7 @@ figures AS (
   LEFT JOIN abandoned a ON a.site_id = s.site_id AND a.agent_id IS NOT DISTINCT FROM s.agent_id
 )
 SELECT site_id, agent_id, '{CRITERION}' AS criterion,
-       {_with_site_totals((*_DAY_SUMS, *_RATING_SUMS))}
+       {_with_site_totals((*DAY_SUMS, *RATING_SUMS))}
 FROM figures
 """
 
