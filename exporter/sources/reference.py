@@ -1,10 +1,11 @@
 """The reference source: one collection's figures from the reference schema (docs/schema.md).
 
-Eleven set-based queries run on one connection, inside the caller's read-only transaction. Each
+Set-based queries run on one connection, inside the caller's read-only transaction. Each
 aggregates in the database and returns at most one row per (site, agent, label value), with
 the site totals attached by window functions; ``exporter.assembly`` files those rows into the
 snapshot. "Today" starts at a different instant for each site, so the sites' day starts and
-signal cutoffs (``exporter.days``) are joined in as a small derived table (``site_days``).
+signal cutoffs (``exporter.days``) are joined in as a small derived table (``site_days``),
+or, where today's conversations are read in id order, chosen by site in a CASE.
 """
 
 from collections import defaultdict
@@ -164,7 +165,6 @@ def _site_days(days: Sequence[SiteDay]) -> CTE:
                 timestamp_param(day.day_start).label("day_start"),
                 timestamp_param(day.handling_cutoff).label("handling_cutoff"),
                 timestamp_param(day.response_cutoff).label("response_cutoff"),
-                literal(day.service_level_seconds, Float).label("service_level"),
             )
             for day in days
         ],
@@ -343,11 +343,9 @@ def _presence_query(
 
 
 def _today(site_days: CTE, earliest: datetime) -> Select[Any]:
-    """Today's conversations of every site: started at or after the site's day start.
-
-    Each query reads it once, so that the database inlines it and reads the covering
-    index directly instead of materialising 300 000 rows at the largest benchmark size.
-    """
+    """Today's conversations of every site: started at or after the site's day start, read
+    from the covering index site by site (for the first id of today; the day's statements
+    then read them in id order, ``_today_from``)."""
     return (
         select(
             conversations.c.id,
@@ -355,7 +353,6 @@ def _today(site_days: CTE, earliest: datetime) -> Select[Any]:
             conversations.c.agent_id,
             conversations.c.started_at,
             conversations.c.ended_at,
-            site_days.c.service_level,
         )
         .join(
             site_days,
