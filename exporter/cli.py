@@ -136,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     command(
         "init-db",
-        "create the reference schema's missing tables and indexes, then exit",
+        "create the reference schema's missing tables, optional columns and indexes, then exit",
         web_flags=False,
     )
     command(
