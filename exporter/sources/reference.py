@@ -171,19 +171,26 @@ def _site_days(days: Sequence[SiteDay]) -> CTE:
     )
 
 
-def _status_of(agent_id: ColumnElement[int]) -> ScalarSelect[str]:
-    """The status of the agent's latest open session; NULL when it is disconnected.
+def _current_session(column: str, agent_id: ColumnElement[int]) -> ScalarSelect[Any]:
+    """``column`` of the session that gives the agent its status: its latest open one (by
+    start, then id); NULL when it is disconnected.
 
     A correlated lookup through the (agent_id, ended_at, started_at) index: a few rows per
     agent, where a window over all open sessions made SQLite rescan them for every agent.
     """
+    latest = agent_sessions.alias("latest")
     return (
-        select(agent_sessions.c.status)
-        .where(agent_sessions.c.agent_id == agent_id, agent_sessions.c.ended_at.is_(None))
-        .order_by(agent_sessions.c.started_at.desc(), agent_sessions.c.id.desc())
+        select(latest.c[column])
+        .where(latest.c.agent_id == agent_id, latest.c.ended_at.is_(None))
+        .order_by(latest.c.started_at.desc(), latest.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )
+
+
+def _status_of(agent_id: ColumnElement[int]) -> ScalarSelect[str]:
+    """The status of the agent (``_current_session``'s); NULL when it is disconnected."""
+    return _current_session("status", agent_id)
 
 
 def _load() -> Subquery:
@@ -254,16 +261,9 @@ def _connected_pairs_query(site_days: CTE) -> Select[Any]:
 
 
 def _sessions_query(has_reason: bool) -> Select[Any]:
-    """The session that gives each connected agent its status (``_status_of``'s), with when it
-    started and its reason."""
-    latest = agent_sessions.alias("latest")
-    current = (
-        select(latest.c.id)
-        .where(latest.c.agent_id == agents.c.id, latest.c.ended_at.is_(None))
-        .order_by(latest.c.started_at.desc(), latest.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    """The session that gives each connected agent its status, with when it started and its
+    reason."""
+    current = _current_session("id", agents.c.id)
     reason = agent_sessions.c.reason if has_reason else null()
     return (
         select(
