@@ -34,6 +34,10 @@ PACKAGES = {
     "promtool": "prometheus",
     "prometheus-alertmanager": "prometheus-alertmanager",
     "amtool": "prometheus-alertmanager",
+    "victoria-metrics": "victoria-metrics",
+    "vmalert": "victoria-metrics",
+    "kubectl": "kubectl",
+    "systemd-analyze": "systemd",
 }
 
 
