@@ -6,29 +6,29 @@ dashboard JSON that Grafana's file provisioning loads (dashboards/json/), and
 generates. The JSON is committed so that users can provision it without running Python.
 A Chatwoot deployment provisions the same supervision dashboard (the metrics are the same)
 and, in place of the reference drill-down, the one in json-chatwoot/ (same uid, Chatwoot's
-SQL). It lives outside json/, which Grafana's file provider reads recursively.
+SQL). It lives outside json/, which Grafana's file provider reads recursively. The dashboards
+of json/ are also written as ConfigMaps for Grafana's dashboard sidecar on Kubernetes
+(deploy/kubernetes/base/). The committed files are rendered with the defaults of
+mixin/settings.py; ``--job-selector`` and ``--out`` render them for another deployment.
 """
 
-from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 from grafana_foundation_sdk.builders import dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from dashboards import live_conversations, supervision
+from mixin.generator import KUBERNETES_BASE, header
+from mixin.settings import DEFAULTS, Settings
+from mixin.yamltext import documents
 
-JSON_DIRECTORY = Path(__file__).resolve().parent / "json"
-CHATWOOT_JSON_DIRECTORY = Path(__file__).resolve().parent / "json-chatwoot"
-
-# File path -> the function building that dashboard.
-DASHBOARDS: dict[Path, Callable[[], dashboard.Dashboard]] = {
-    JSON_DIRECTORY / "supervision.json": supervision.build,
-    JSON_DIRECTORY / "live-conversations.json": live_conversations.build,
-    CHATWOOT_JSON_DIRECTORY / "live-conversations.json": partial(
-        live_conversations.build, live_conversations.CHATWOOT
-    ),
-}
+DIRECTORY = Path(__file__).resolve().parent
+JSON_DIRECTORY = DIRECTORY / "json"
+CHATWOOT_JSON_DIRECTORY = DIRECTORY / "json-chatwoot"
+COMMAND = "python -m dashboards"
+CONFIG_MAPS_FILE = "grafana-dashboards.yaml"
+# The label Grafana's dashboard sidecar (the Grafana Helm chart's) looks for by default.
+SIDECAR_LABEL = {"grafana_dashboard": "1"}
 
 
 def render(board: dashboard.Dashboard) -> str:
@@ -44,15 +44,44 @@ def render(board: dashboard.Dashboard) -> str:
     return text + "\n"
 
 
-def generate() -> dict[Path, str]:
-    """Every dashboard file and the text it must contain."""
-    return {path: render(build()) for path, build in DASHBOARDS.items()}
+def dashboards(settings: Settings = DEFAULTS) -> dict[Path, dashboard.Dashboard]:
+    """Every dashboard, by its path relative to this package."""
+    return {
+        Path("json", "supervision.json"): supervision.build(settings),
+        Path("json", "live-conversations.json"): live_conversations.build(),
+        Path("json-chatwoot", "live-conversations.json"): live_conversations.build(
+            live_conversations.CHATWOOT
+        ),
+    }
 
 
-def stale(generated: dict[Path, str]) -> list[Path]:
-    """The files whose content on disk is not the generated one (or that are missing)."""
-    return [
-        path
-        for path, text in generated.items()
-        if not path.exists() or path.read_text(encoding="utf-8") != text
+def config_maps(files: dict[Path, str], settings: Settings) -> str:
+    """One ConfigMap per dashboard of json/, for Grafana's dashboard sidecar: its file name
+    as the key, its JSON as the value."""
+    maps = [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": f"chat-dashboard-{path.stem}",
+                "labels": {
+                    **SIDECAR_LABEL,
+                    "app.kubernetes.io/name": "chat-supervision-exporter",
+                    "app.kubernetes.io/component": "dashboards",
+                },
+            },
+            "data": {path.name: text},
+        }
+        for path, text in files.items()
+        if path.parent == Path("json")
     ]
+    return documents(maps, header(COMMAND, "dashboards/*.py", settings))
+
+
+def generate(settings: Settings = DEFAULTS, out: Path | None = None) -> dict[Path, str]:
+    """Every dashboard file and the text it must contain: where the repository keeps it, or
+    in ``out`` (with the json/ and json-chatwoot/ folders)."""
+    files = {path: render(board) for path, board in dashboards(settings).items()}
+    generated = {(out or DIRECTORY) / path: text for path, text in files.items()}
+    generated[(out or KUBERNETES_BASE) / CONFIG_MAPS_FILE] = config_maps(files, settings)
+    return generated

@@ -1,32 +1,15 @@
-"""Write the dashboards' JSON, or with --check, fail if the committed JSON is stale."""
+"""Write the dashboards' files, or with --check, fail if the committed ones are stale."""
 
-import argparse
 import sys
 
-from dashboards import generate, stale
+from dashboards import COMMAND, generate
+from mixin import generator
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m dashboards", description="Generate the Grafana dashboards' JSON."
+    return generator.main(
+        COMMAND, "Generate the Grafana dashboards' JSON and ConfigMaps.", generate, argv
     )
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; exit 1 if a committed file differs from the generated one",
-    )
-    arguments = parser.parse_args(argv)
-    generated = generate()
-    outdated = stale(generated)
-    if arguments.check:
-        for path in outdated:
-            print(f"stale: {path} (run python -m dashboards)", file=sys.stderr)
-        return 1 if outdated else 0
-    for path in outdated:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(generated[path], encoding="utf-8")
-        print(f"wrote {path}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from dashboards.panels import (
     thresholds,
     value_mappings,
 )
+from mixin.settings import Settings
 
 TITLE = "Agents"
 LABELS = "site, agent_id, agent"
@@ -84,112 +85,124 @@ def per_agent(expr: str, aggregation: str = "max", labels: str = LABELS) -> str:
     return f"{aggregation} by ({labels}) ({expr})"
 
 
-def status_code() -> str:
+def status_code(settings: Settings) -> str:
     """The agent's status as 1, 2 or 3 (0 for a status outside the contract)."""
     codes = " or ".join(
-        "(" + selector("chat_agent_status", f'status="{status}"') + f" * {code})"
+        "(" + selector(settings, "chat_agent_status", f'status="{status}"') + f" * {code})"
         for code, status in enumerate(STATUS_COLOURS, start=1)
     )
     return per_agent(codes)
 
 
-def turnover() -> str:
+def turnover(settings: Settings) -> str:
     """The agent's turnover, only when all of today's sales are in one currency."""
-    amounts = selector("chat_agent_turnover_today")
+    amounts = selector(settings, "chat_agent_turnover_today")
     return (
         f"{per_agent(amounts, 'sum')} and on (site, agent_id) "
         f"(count by (site, agent_id) ({amounts}) == 1)"
     )
 
 
-def _raw(metric: str) -> str:
-    return per_agent(selector(metric))
+def _raw(settings: Settings, metric: str) -> str:
+    return per_agent(selector(settings, metric))
 
 
-def in_status_for() -> str:
+def in_status_for(settings: Settings) -> str:
     """Seconds since the current status started: the exporter's time, else the time
     Prometheus first saw that status (a recording rule, within a scrape and an evaluation)."""
-    exact = per_agent("time() - " + selector("chat_agent_status_since_timestamp_seconds"))
-    seen = per_agent("time() - " + selector("site_agent_status:chat_agent_status_since:timestamp"))
+    exact = per_agent("time() - " + selector(settings, "chat_agent_status_since_timestamp_seconds"))
+    seen = per_agent(
+        "time() - " + selector(settings, "site_agent_status:chat_agent_status_since:timestamp")
+    )
     return f"{exact} or {seen}"
 
 
-def status_today(status: str) -> str:
+def status_today(settings: Settings, status: str) -> str:
     """Seconds in ``status`` today: the exporter's figure, else the minutes Prometheus
     recorded the agent in that status over the dashboard's time range (today by default),
     times 60."""
-    exact = per_agent(selector("chat_agent_status_seconds_today", f'status="{status}"'))
-    recorded = selector("chat_agent_status", f'status="{status}"') + "[$__range:1m]"
+    exact = per_agent(selector(settings, "chat_agent_status_seconds_today", f'status="{status}"'))
+    recorded = selector(settings, "chat_agent_status", f'status="{status}"') + "[$__range:1m]"
     return f"{exact} or {per_agent(f'sum_over_time({recorded}) * 60')}"
 
 
-COLUMNS = (
-    Column(
-        "A",
-        "Status",
-        status_code(),
-        (
-            prop("unit", "none"),
-            prop("mappings", value_mappings(STATUS_CODES)),
-            prop("custom.cellOptions", coloured_background()),
+def columns(settings: Settings) -> tuple[Column, ...]:
+    """The columns in display order, after Site and Agent."""
+    return (
+        Column(
+            "A",
+            "Status",
+            status_code(settings),
+            (
+                prop("unit", "none"),
+                prop("mappings", value_mappings(STATUS_CODES)),
+                prop("custom.cellOptions", coloured_background()),
+            ),
         ),
-    ),
-    Column(
-        "M",
-        "Reason",
-        per_agent(selector("chat_agent_status_reason"), labels=f"{LABELS}, reason"),
-        label="reason",
-    ),
-    Column("N", "In status for", in_status_for(), (prop("unit", "s"),)),
-    Column("B", "Presence", _raw("chat_agent_presence_seconds_today"), (prop("unit", "s"),)),
-    Column("O", "Available today", status_today("available"), (prop("unit", "s"),)),
-    Column("P", "Busy today", status_today("busy"), (prop("unit", "s"),)),
-    Column("C", "Contacts", _raw("chat_agent_conversations_today")),
-    Column(
-        "D", "AHT", _raw("site_agent:chat_handling_time_seconds:avg_today"), (prop("unit", "s"),)
-    ),
-    Column(
-        "E",
-        "Contacts/H",
-        _raw("site_agent:chat_conversations_per_hour:today"),
-        (prop("decimals", 1),),
-    ),
-    Column("F", "T/O", turnover(), (prop("decimals", 2),)),
-    Column(
-        "G",
-        "Conv. rate",
-        _raw("site_agent:chat_conversion:ratio_today"),
-        (prop("unit", "percentunit"), prop("decimals", 0)),
-    ),
-    Column("H", "Transactions", _raw("chat_agent_transactions_today")),
-    Column(
-        "I",
-        "Satisfaction",
-        _raw("site_agent:chat_satisfaction_score:avg_today"),
-        (
-            prop("unit", "none"),
-            prop("decimals", 2),
-            prop("min", 1),
-            prop("max", 5),
-            prop("thresholds", satisfaction_thresholds().build()),
-            prop("color", by_thresholds().build()),
-            prop("custom.cellOptions", common.TableColorTextCellOptions()),
+        Column(
+            "M",
+            "Reason",
+            per_agent(selector(settings, "chat_agent_status_reason"), labels=f"{LABELS}, reason"),
+            label="reason",
         ),
-    ),
-    Column("J", "In progress (this site)", _raw("chat_agent_conversations_active")),
-    Column("K", "All sites", _raw("chat_agent_conversations_active_all_sites")),
-    Column(
-        "L",
-        "Signals",
-        per_agent(selector("chat_agent_signals"), "sum"),
-        (
-            prop("thresholds", thresholds(TRANSPARENT, (1, RED)).build()),
-            prop("color", by_thresholds().build()),
-            prop("custom.cellOptions", coloured_background(apply_to_row=True)),
+        Column("N", "In status for", in_status_for(settings), (prop("unit", "s"),)),
+        Column(
+            "B",
+            "Presence",
+            _raw(settings, "chat_agent_presence_seconds_today"),
+            (prop("unit", "s"),),
         ),
-    ),
-)
-DISPLAYED = ("Site", "Agent", *(column.name for column in COLUMNS))
+        Column("O", "Available today", status_today(settings, "available"), (prop("unit", "s"),)),
+        Column("P", "Busy today", status_today(settings, "busy"), (prop("unit", "s"),)),
+        Column("C", "Contacts", _raw(settings, "chat_agent_conversations_today")),
+        Column(
+            "D",
+            "AHT",
+            _raw(settings, "site_agent:chat_handling_time_seconds:avg_today"),
+            (prop("unit", "s"),),
+        ),
+        Column(
+            "E",
+            "Contacts/H",
+            _raw(settings, "site_agent:chat_conversations_per_hour:today"),
+            (prop("decimals", 1),),
+        ),
+        Column("F", "T/O", turnover(settings), (prop("decimals", 2),)),
+        Column(
+            "G",
+            "Conv. rate",
+            _raw(settings, "site_agent:chat_conversion:ratio_today"),
+            (prop("unit", "percentunit"), prop("decimals", 0)),
+        ),
+        Column("H", "Transactions", _raw(settings, "chat_agent_transactions_today")),
+        Column(
+            "I",
+            "Satisfaction",
+            _raw(settings, "site_agent:chat_satisfaction_score:avg_today"),
+            (
+                prop("unit", "none"),
+                prop("decimals", 2),
+                prop("min", 1),
+                prop("max", 5),
+                prop("thresholds", satisfaction_thresholds(settings).build()),
+                prop("color", by_thresholds().build()),
+                prop("custom.cellOptions", common.TableColorTextCellOptions()),
+            ),
+        ),
+        Column("J", "In progress (this site)", _raw(settings, "chat_agent_conversations_active")),
+        Column("K", "All sites", _raw(settings, "chat_agent_conversations_active_all_sites")),
+        Column(
+            "L",
+            "Signals",
+            per_agent(selector(settings, "chat_agent_signals"), "sum"),
+            (
+                prop("thresholds", thresholds(TRANSPARENT, (1, RED)).build()),
+                prop("color", by_thresholds().build()),
+                prop("custom.cellOptions", coloured_background(apply_to_row=True)),
+            ),
+        ),
+    )
+
 
 DESCRIPTION = (
     "One row per connected agent and site: the status, its reason (break, lunch...) and for "
@@ -209,7 +222,8 @@ DESCRIPTION = (
 )
 
 
-def panel() -> table.Panel:
+def panel(settings: Settings) -> table.Panel:
+    shown = columns(settings)
     agents = (
         table.Panel()
         .title(TITLE)
@@ -221,15 +235,15 @@ def panel() -> table.Panel:
         .cell_height(common.TableCellHeight.SM)
         .sort_by([common_builders.TableSortByFieldState().display_name("Signals").desc(True)])
     )
-    for column in COLUMNS:
+    for column in shown:
         agents = agents.with_target(table_target(column.ref_id, column.expr))
     agents = (
         agents.with_transformation(model.DataTransformerConfig(id_val="merge", options={}))
         .with_transformation(
             organize(
                 [("site", "Site"), ("agent", "Agent")]
-                + [(column.field, column.name) for column in COLUMNS],
-                excluded=["Time", *(column.value for column in COLUMNS if column.label)],
+                + [(column.field, column.name) for column in shown],
+                excluded=["Time", *(column.value for column in shown if column.label)],
                 kept=["agent_id"],
             )
         )
@@ -257,7 +271,7 @@ def panel() -> table.Panel:
             ],
         )
     )
-    for column in COLUMNS:
+    for column in shown:
         if column.properties:
             agents = agents.override_by_name(column.name, list(column.properties))
     return agents

@@ -16,6 +16,8 @@ from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
+from mixin.settings import DEFAULTS, Settings
+
 # Data source uids provisioned by provisioning/datasources/chat.yaml.
 PROMETHEUS_UID = "chat-prometheus"
 POSTGRESQL_UID = "chat-database"
@@ -43,15 +45,9 @@ TRANSPARENT = "transparent"
 # Colour of each documented agent status, everywhere it appears.
 STATUS_COLOURS = {"available": GREEN, "busy": ORANGE, "unavailable": RED}
 
-# Average satisfaction on the 1-5 scale: poor below 2.5 (rounds to 2 or less), good from 3.5
-# (rounds to 4 or more), the bands of the alert rules too.
-SATISFACTION_POOR_BELOW = 2.5
-SATISFACTION_GOOD_FROM = 3.5
-
-# The service-level objective of a site without one of its own, as the recording rule
-# site:chat_service_level_objective:ratio falls back to it: the service level is green from
-# there. Grafana's thresholds are fixed per panel, so a site's own objective is shown beside.
-SERVICE_LEVEL_OBJECTIVE = 0.8
+# The default service-level objective, which the shipped dashboards colour by; the value
+# lives in mixin/settings.py with the rules' thresholds.
+SERVICE_LEVEL_OBJECTIVE = DEFAULTS.service_level_objective
 
 
 def dashboard_base(uid: str, title: str, description: str) -> dashboard.Dashboard:
@@ -87,10 +83,10 @@ def dashboard_link(title: str, url: str, tooltip: str) -> dashboard.DashboardLin
     )
 
 
-def selector(metric: str, *matchers: str) -> str:
-    """``metric`` restricted to the selected sites (and any further ``matchers``)."""
-    inside = ", ".join(['site=~"$site"', *matchers])
-    return metric + "{" + inside + "}"
+def selector(settings: Settings, metric: str, *matchers: str) -> str:
+    """``metric`` of the exporter's job, restricted to the selected sites (and any further
+    ``matchers``): every Prometheus query of the dashboards goes through here."""
+    return settings.selector(metric, 'site=~"$site"', *matchers)
 
 
 def target(
@@ -144,8 +140,12 @@ def thresholds(base: str, *steps: tuple[float, str]) -> dashboard.ThresholdsConf
     )
 
 
-def satisfaction_thresholds() -> dashboard.ThresholdsConfig:
-    return thresholds(RED, (SATISFACTION_POOR_BELOW, ORANGE), (SATISFACTION_GOOD_FROM, GREEN))
+def satisfaction_thresholds(settings: Settings) -> dashboard.ThresholdsConfig:
+    """Average satisfaction (1 to 5): poor below one threshold (it rounds to 2 or less), good
+    from the other (it rounds to 4 or more), the bands ChatSatisfactionPoor judges by."""
+    return thresholds(
+        RED, (settings.satisfaction_poor_below, ORANGE), (settings.satisfaction_good_from, GREEN)
+    )
 
 
 def progress_thresholds() -> dashboard.ThresholdsConfig:

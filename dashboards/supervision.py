@@ -4,8 +4,9 @@ Seven rows: online agents, service, satisfaction, objectives, visitors in chat o
 signals and the agent table. Averages, rates and ratios come from the project's recording rules
 (alerts/recording.rules.yml), so Prometheus must load them, as a monitoring mixin expects;
 everything else reads the exporter's ``chat_*`` gauges directly. Every query filters on the
-``site`` variable. Figures of several sites together are computed from their summed counts:
-a ratio of sums, never an average of the sites' ratios.
+``site`` variable and carries the settings' job selector (mixin/settings.py), as the rules do,
+and the thresholds the rules judge by colour the panels. Figures of several sites together are
+computed from their summed counts: a ratio of sums, never an average of the sites' ratios.
 """
 
 from grafana_foundation_sdk.builders import bargauge, dashboard, prometheus, stat, table, timeseries
@@ -23,7 +24,6 @@ from dashboards.panels import (
     PROMETHEUS,
     PROMETHEUS_UID,
     RED,
-    SERVICE_LEVEL_OBJECTIVE,
     STATUS_COLOURS,
     SUPERVISION_UID,
     TEXT,
@@ -46,9 +46,9 @@ from dashboards.panels import (
     target,
     thresholds,
 )
+from mixin.settings import Settings, in_words, number, seconds
 
 TITLE = "Chat supervision"
-SITE_QUERY = "label_values(chat_conversations_today, site)"
 LAST_WEEK = "same time last week"
 SELECTED = "All selected"
 
@@ -74,17 +74,18 @@ def _stat(title: str, description: str, unit: str, width: int, height: int) -> s
 
 
 def _sum_stat(
+    settings: Settings,
     title: str,
     description: str,
     metric: str,
     labels: str,
-    legend_format: str,
     *,
+    legend_format: str,
     width: int,
     height: int,
 ) -> stat.Panel:
     """A count now, summed over the selected sites by ``labels``."""
-    expr = f"sum by ({labels}) (" + selector(metric) + ")"
+    expr = f"sum by ({labels}) (" + selector(settings, metric) + ")"
     return _stat(title, description, "short", width, height).with_target(
         target("A", expr, legend_format, instant=True)
     )
@@ -124,7 +125,7 @@ def _status_overrides(panel: stat.Panel | timeseries.Panel) -> None:
 # 1. Online agents
 
 
-def agents_by_status() -> stat.Panel:
+def agents_by_status(settings: Settings) -> stat.Panel:
     panel = (
         _stat(
             "Agents by status",
@@ -136,7 +137,10 @@ def agents_by_status() -> stat.Panel:
         )
         .with_target(
             target(
-                "A", "sum by (status) (" + selector("chat_agents") + ")", "{{status}}", instant=True
+                "A",
+                "sum by (status) (" + selector(settings, "chat_agents") + ")",
+                "{{status}}",
+                instant=True,
             )
         )
         .color_mode(common.BigValueColorMode.BACKGROUND)
@@ -146,7 +150,7 @@ def agents_by_status() -> stat.Panel:
     return panel
 
 
-def agents_through_the_day() -> timeseries.Panel:
+def agents_through_the_day(settings: Settings) -> timeseries.Panel:
     panel = (
         _timeseries(
             "Agents online through the day",
@@ -156,9 +160,13 @@ def agents_through_the_day() -> timeseries.Panel:
             16,
             7,
         )
-        .with_target(target("A", "sum by (status) (" + selector("chat_agents") + ")", "{{status}}"))
         .with_target(
-            target("B", "sum(" + selector("chat_agents") + " offset 1w)", f"All, {LAST_WEEK}")
+            target("A", "sum by (status) (" + selector(settings, "chat_agents") + ")", "{{status}}")
+        )
+        .with_target(
+            target(
+                "B", "sum(" + selector(settings, "chat_agents") + " offset 1w)", f"All, {LAST_WEEK}"
+            )
         )
         .stacking(common_builders.StackingConfig().mode(common.StackingMode.NORMAL))
         .fill_opacity(40)
@@ -172,15 +180,17 @@ def agents_through_the_day() -> timeseries.Panel:
 # 2. Service
 
 
-def _sum(metric: str) -> str:
-    return "sum(" + selector(metric) + ")"
+def _sum(settings: Settings, metric: str) -> str:
+    return "sum(" + selector(settings, metric) + ")"
 
 
-def _all_selected(numerator: str, denominator: str, counted: str) -> prometheus.Dataquery:
+def _all_selected(
+    settings: Settings, numerator: str, denominator: str, counted: str
+) -> prometheus.Dataquery:
     """Query B: ``numerator`` / ``denominator``, both sums over the selected sites: a ratio
     of sums, not a mean of the sites' ratios. Only when ``counted`` has several sites: for
     one, it would repeat that site's figure."""
-    sites = "count(count by (site) (" + selector(counted) + "))"
+    sites = "count(count by (site) (" + selector(settings, counted) + "))"
     expr = f"{numerator} / ({denominator} > 0) and on () ({sites} > 1)"
     return target("B", expr, SELECTED, instant=True)
 
@@ -197,29 +207,30 @@ def _service_stat(title: str, description: str, unit: str) -> stat.Panel:
     )
 
 
-def service_level() -> stat.Panel:
+def service_level(settings: Settings) -> stat.Panel:
     """A site's figure is green at or above its own objective and red below: two queries,
     one per side, each with its colour, since Grafana's thresholds are the same for every
     site of a panel. All selected is coloured against the default objective."""
-    answered = _sum("chat_conversations_answered_today")
-    abandoned = _sum("chat_conversations_abandoned_today")
-    level = selector("site:chat_service_level:ratio_today")
-    objective = selector("site:chat_service_level_objective:ratio")
+    answered = _sum(settings, "chat_conversations_answered_today")
+    abandoned = _sum(settings, "chat_conversations_abandoned_today")
+    level = selector(settings, "site:chat_service_level:ratio_today")
+    objective = selector(settings, "site:chat_service_level_objective:ratio")
     return (
         _service_stat(
             "Service level",
             "Share of today's conversations first answered by an agent within the site's "
             "target (shown under Speed of answer), out of those answered or abandoned. Green "
             "at or above the site's objective (in blue: its own service_level objective, else "
-            f"{SERVICE_LEVEL_OBJECTIVE:.0%}), red below.",
+            f"{settings.service_level_objective:.0%}), red below.",
             "percentunit",
         )
         .decimals(0)
-        .thresholds(thresholds(RED, (SERVICE_LEVEL_OBJECTIVE, GREEN)))
+        .thresholds(thresholds(RED, (settings.service_level_objective, GREEN)))
         .with_target(target("A", f"{level} >= {objective}", "{{site}}", instant=True))
         .with_target(
             _all_selected(
-                _sum("chat_conversations_answered_in_target_today"),
+                settings,
+                _sum(settings, "chat_conversations_answered_in_target_today"),
                 f"({answered} + {abandoned})",
                 "chat_conversations_answered_today",
             )
@@ -227,7 +238,7 @@ def service_level() -> stat.Panel:
         .with_target(
             target(
                 "C",
-                selector("site:chat_service_level_objective:ratio"),
+                selector(settings, "site:chat_service_level_objective:ratio"),
                 "{{site}} · objective",
                 instant=True,
             )
@@ -239,7 +250,7 @@ def service_level() -> stat.Panel:
     )
 
 
-def speed_of_answer() -> stat.Panel:
+def speed_of_answer(settings: Settings) -> stat.Panel:
     return (
         _service_stat(
             "Speed of answer",
@@ -251,22 +262,23 @@ def speed_of_answer() -> stat.Panel:
         .with_target(
             target(
                 "A",
-                selector("site:chat_first_response_seconds:avg_today"),
+                selector(settings, "site:chat_first_response_seconds:avg_today"),
                 "{{site}}",
                 instant=True,
             )
         )
         .with_target(
             _all_selected(
-                _sum("chat_first_response_seconds_today"),
-                _sum("chat_conversations_answered_today"),
+                settings,
+                _sum(settings, "chat_first_response_seconds_today"),
+                _sum(settings, "chat_conversations_answered_today"),
                 "chat_conversations_answered_today",
             )
         )
         .with_target(
             target(
                 "C",
-                selector("chat_service_level_target_seconds"),
+                selector(settings, "chat_service_level_target_seconds"),
                 "{{site}} · target",
                 instant=True,
             )
@@ -275,7 +287,7 @@ def speed_of_answer() -> stat.Panel:
     )
 
 
-def abandon_rate() -> stat.Panel:
+def abandon_rate(settings: Settings) -> stat.Panel:
     return (
         _service_stat(
             "Abandon rate",
@@ -285,19 +297,22 @@ def abandon_rate() -> stat.Panel:
         .decimals(0)
         .color_scheme(one_colour(TEXT))
         .with_target(
-            target("A", selector("site:chat_abandon:ratio_today"), "{{site}}", instant=True)
+            target(
+                "A", selector(settings, "site:chat_abandon:ratio_today"), "{{site}}", instant=True
+            )
         )
         .with_target(
             _all_selected(
-                _sum("chat_conversations_abandoned_today"),
-                _sum("chat_conversations_ended_today"),
+                settings,
+                _sum(settings, "chat_conversations_abandoned_today"),
+                _sum(settings, "chat_conversations_ended_today"),
                 "chat_conversations_ended_today",
             )
         )
     )
 
 
-def answered_and_abandoned() -> timeseries.Panel:
+def answered_and_abandoned(settings: Settings) -> timeseries.Panel:
     return (
         _timeseries(
             "Answered and abandoned through the day",
@@ -307,16 +322,16 @@ def answered_and_abandoned() -> timeseries.Panel:
             12,
             8,
         )
-        .with_target(target("A", _sum("chat_conversations_answered_today"), "Answered"))
-        .with_target(target("B", _sum("chat_conversations_abandoned_today"), "Abandoned"))
+        .with_target(target("A", _sum(settings, "chat_conversations_answered_today"), "Answered"))
+        .with_target(target("B", _sum(settings, "chat_conversations_abandoned_today"), "Abandoned"))
         .line_interpolation(common.LineInterpolation.STEP_AFTER)
         .override_by_query("A", [prop("color", fixed_colour(GREEN))])
         .override_by_query("B", [prop("color", fixed_colour(RED))])
     )
 
 
-def conversations_per_hour() -> timeseries.Panel:
-    started = selector("site:chat_conversations:last_hour")
+def conversations_per_hour(settings: Settings) -> timeseries.Panel:
+    started = selector(settings, "site:chat_conversations:last_hour")
     return (
         _timeseries(
             "Conversations per hour",
@@ -337,48 +352,58 @@ def conversations_per_hour() -> timeseries.Panel:
 
 # 3. Satisfaction
 
-SATISFACTION_BANDS = "Red below 2.5 (poor), orange below 3.5 (average), green from 3.5 (good)."
+
+def _satisfaction_bands(settings: Settings) -> str:
+    poor, good = number(settings.satisfaction_poor_below), number(settings.satisfaction_good_from)
+    return f"Red below {poor} (poor), orange below {good} (average), green from {good} (good)."
 
 
-def _satisfaction_stat(title: str, description: str, width: int) -> stat.Panel:
+def _satisfaction_stat(settings: Settings, title: str, description: str, width: int) -> stat.Panel:
     return (
         _stat(title, description, "none", width, 6)
         .decimals(2)
         .min(1)
         .max(5)
-        .thresholds(satisfaction_thresholds())
+        .thresholds(satisfaction_thresholds(settings))
     )
 
 
-def average_satisfaction() -> stat.Panel:
+def average_satisfaction(settings: Settings) -> stat.Panel:
     return _satisfaction_stat(
+        settings,
         "Average satisfaction",
         "Average score (1 to 5) of today's ratings of each site's conversations, all criteria "
-        "together. " + SATISFACTION_BANDS,
+        "together. " + _satisfaction_bands(settings),
         6,
     ).with_target(
-        target("A", selector("site:chat_satisfaction_score:avg_today"), "{{site}}", instant=True)
+        target(
+            "A",
+            selector(settings, "site:chat_satisfaction_score:avg_today"),
+            "{{site}}",
+            instant=True,
+        )
     )
 
 
-def satisfaction_by_criterion() -> stat.Panel:
+def satisfaction_by_criterion(settings: Settings) -> stat.Panel:
     return _satisfaction_stat(
+        settings,
         "Satisfaction by criterion",
         "Average score (1 to 5) of today's ratings of each site's conversations for each "
         "criterion (welcome, response time, quality; on Chatwoot a single one, overall). "
-        + SATISFACTION_BANDS,
+        + _satisfaction_bands(settings),
         12,
     ).with_target(
         target(
             "A",
-            selector("site_criterion:chat_satisfaction_score:avg_today"),
+            selector(settings, "site_criterion:chat_satisfaction_score:avg_today"),
             "{{site}} · {{criterion}}",
             instant=True,
         )
     )
 
 
-def share_of_good_ratings() -> stat.Panel:
+def share_of_good_ratings(settings: Settings) -> stat.Panel:
     return (
         _stat(
             "Share of good ratings",
@@ -392,36 +417,43 @@ def share_of_good_ratings() -> stat.Panel:
         .color_scheme(one_colour(BLUE))
         .with_target(
             target(
-                "A", selector("site:chat_satisfaction_good:ratio_today"), "{{site}}", instant=True
+                "A",
+                selector(settings, "site:chat_satisfaction_good:ratio_today"),
+                "{{site}}",
+                instant=True,
             )
         )
     )
 
 
-def satisfaction_through_the_day() -> timeseries.Panel:
+def satisfaction_through_the_day(settings: Settings) -> timeseries.Panel:
     return (
         _timeseries(
             "Satisfaction through the day",
             "Average score (1 to 5) of the day's ratings so far, overall (thick lines) and by "
-            "criterion, per site. The background bands: " + SATISFACTION_BANDS,
+            "criterion, per site. The background bands: " + _satisfaction_bands(settings),
             "none",
             24,
             8,
         )
         .with_target(
-            target("A", selector("site:chat_satisfaction_score:avg_today"), "{{site}} · overall")
+            target(
+                "A",
+                selector(settings, "site:chat_satisfaction_score:avg_today"),
+                "{{site}} · overall",
+            )
         )
         .with_target(
             target(
                 "B",
-                selector("site_criterion:chat_satisfaction_score:avg_today"),
+                selector(settings, "site_criterion:chat_satisfaction_score:avg_today"),
                 "{{site}} · {{criterion}}",
             )
         )
         .decimals(2)
         .min(1)
         .max(5)
-        .thresholds(satisfaction_thresholds())
+        .thresholds(satisfaction_thresholds(settings))
         .thresholds_style(
             common_builders.GraphThresholdsStyleConfig().mode(
                 common.GraphThresholdsStyleMode.LINE_AND_AREA
@@ -440,7 +472,9 @@ OBJECTIVE_COLOURS = (
 )
 
 
-def _objectives(title: str, description: str, matcher: str, legend_format: str) -> bargauge.Panel:
+def _objectives(
+    settings: Settings, title: str, description: str, matcher: str, legend_format: str
+) -> bargauge.Panel:
     return (
         bargauge.Panel()
         .title(title)
@@ -462,7 +496,7 @@ def _objectives(title: str, description: str, matcher: str, legend_format: str) 
         .with_target(
             target(
                 "A",
-                selector("objective:chat_objective_progress:ratio", matcher),
+                selector(settings, "objective:chat_objective_progress:ratio", matcher),
                 legend_format,
                 instant=True,
             )
@@ -470,8 +504,9 @@ def _objectives(title: str, description: str, matcher: str, legend_format: str) 
     )
 
 
-def site_objectives() -> bargauge.Panel:
+def site_objectives(settings: Settings) -> bargauge.Panel:
     return _objectives(
+        settings,
         "Site objectives",
         "Progress of each site objective today: the site's value divided by the target.",
         'agent=""',
@@ -479,8 +514,9 @@ def site_objectives() -> bargauge.Panel:
     )
 
 
-def agent_objectives() -> bargauge.Panel:
+def agent_objectives(settings: Settings) -> bargauge.Panel:
     return _objectives(
+        settings,
         "Agent objectives",
         "Progress of each agent objective today on each site: the agent's value divided by the "
         "target.",
@@ -492,31 +528,33 @@ def agent_objectives() -> bargauge.Panel:
 # 5. Visitors in chat or call
 
 
-def in_progress() -> stat.Panel:
+def in_progress(settings: Settings) -> stat.Panel:
     return _sum_stat(
+        settings,
         "In progress",
         "Conversations in progress with an agent or a bot on the selected sites, by channel.",
         "chat_conversations_active",
         "channel",
-        "{{channel}}",
+        legend_format="{{channel}}",
         width=5,
         height=5,
     ).color_scheme(one_colour(BLUE))
 
 
-def waiting() -> stat.Panel:
+def waiting(settings: Settings) -> stat.Panel:
     return _sum_stat(
+        settings,
         "Waiting",
         "Visitors waiting in the queue of the selected sites (no agent yet), by channel.",
         "chat_conversations_waiting",
         "channel",
-        "{{channel}}",
+        legend_format="{{channel}}",
         width=5,
         height=5,
     ).thresholds(thresholds(GREEN, (1, ORANGE)))
 
 
-def oldest_waiting() -> stat.Panel:
+def oldest_waiting(settings: Settings) -> stat.Panel:
     return (
         _stat(
             "Oldest waiting",
@@ -530,23 +568,34 @@ def oldest_waiting() -> stat.Panel:
         .thresholds(thresholds(GREEN, (60, ORANGE), (300, RED)))
         .with_target(
             target(
-                "A", "max(" + selector("chat_oldest_waiting_seconds") + ")", "Oldest", instant=True
+                "A",
+                "max(" + selector(settings, "chat_oldest_waiting_seconds") + ")",
+                "Oldest",
+                instant=True,
             )
         )
     )
 
 
 def _signal_stat(
-    title: str, description: str, labels: str, legend_format: str, *, width: int, height: int
+    settings: Settings,
+    title: str,
+    description: str,
+    labels: str,
+    *,
+    legend_format: str,
+    width: int,
+    height: int,
 ) -> stat.Panel:
     """Conversations with a triggered signal now, by ``labels``: green at 0, red from 1."""
     return (
         _sum_stat(
+            settings,
             title,
             description,
             "chat_conversations_signaled",
             labels,
-            legend_format,
+            legend_format=legend_format,
             width=width,
             height=height,
         )
@@ -555,19 +604,20 @@ def _signal_stat(
     )
 
 
-def with_a_signal() -> stat.Panel:
+def with_a_signal(settings: Settings) -> stat.Panel:
     return _signal_stat(
+        settings,
         "With a signal",
         "Conversations in progress on the selected sites whose signal is triggered: handled "
         "for too long, or a visitor waiting too long for a reply. Red from 1.",
         "signal",
-        "{{signal}}",
+        legend_format="{{signal}}",
         width=5,
         height=5,
     )
 
 
-def free_slots_and_capacity() -> stat.Panel:
+def free_slots_and_capacity(settings: Settings) -> stat.Panel:
     return (
         _stat(
             "Free slots / capacity",
@@ -580,19 +630,27 @@ def free_slots_and_capacity() -> stat.Panel:
         .thresholds(thresholds(RED, (1, GREEN)))
         .with_target(
             target(
-                "A", "sum(" + selector("site:chat_slots_available:sum") + ")", "Free", instant=True
+                "A",
+                "sum(" + selector(settings, "site:chat_slots_available:sum") + ")",
+                "Free",
+                instant=True,
             )
         )
         .with_target(
-            target("B", "sum(" + selector("site:chat_slots:sum") + ")", "Capacity", instant=True)
+            target(
+                "B",
+                "sum(" + selector(settings, "site:chat_slots:sum") + ")",
+                "Capacity",
+                instant=True,
+            )
         )
         .override_by_query("B", [prop("color", fixed_colour(BLUE))])
     )
 
 
-def conversations_through_the_day() -> timeseries.Panel:
+def conversations_through_the_day(settings: Settings) -> timeseries.Panel:
     def by_channel(metric: str, offset: str = "") -> str:
-        return "sum by (channel) (" + selector(metric) + offset + ")"
+        return "sum by (channel) (" + selector(settings, metric) + offset + ")"
 
     return (
         _timeseries(
@@ -627,21 +685,26 @@ def conversations_through_the_day() -> timeseries.Panel:
     )
 
 
-def free_slots_and_forecast() -> timeseries.Panel:
-    free = selector("site:chat_slots_available:sum")
+def free_slots_and_forecast(settings: Settings) -> timeseries.Panel:
+    """The forecast is the one ChatSlotsRunningOut judges: as far ahead as it looks back."""
+    free = selector(settings, "site:chat_slots_available:sum")
+    ahead = settings.slots_forecast
+    forecast = f"sum(predict_linear({free}[{ahead}], {number(seconds(ahead))}))"
     return (
         _timeseries(
             "Free slots and forecast",
             "Free slots and capacity of the selected sites through the day. The dashed line is, "
-            "at each moment, the free slots forecast 30 minutes later from the trend of the last "
-            "30 minutes: below 0, slots run out.",
+            f"at each moment, the free slots forecast {in_words(ahead)} later from the trend of "
+            f"the last {in_words(ahead)}: below 0, slots run out.",
             "short",
             12,
             8,
         )
         .with_target(target("A", "sum(" + free + ")", "Free slots"))
-        .with_target(target("B", "sum(" + selector("site:chat_slots:sum") + ")", "Capacity"))
-        .with_target(target("C", f"sum(predict_linear({free}[30m], 1800))", "Forecast in 30 min"))
+        .with_target(
+            target("B", "sum(" + selector(settings, "site:chat_slots:sum") + ")", "Capacity")
+        )
+        .with_target(target("C", forecast, f"Forecast in {in_words(ahead)}"))
         .line_interpolation(common.LineInterpolation.STEP_AFTER)
         .override_by_query("A", [prop("color", fixed_colour(GREEN))])
         .override_by_query("B", [prop("color", fixed_colour(BLUE)), prop("custom.fillOpacity", 0)])
@@ -657,18 +720,19 @@ SIGNALS = (
 )
 
 
-def signals_now() -> stat.Panel:
+def signals_now(settings: Settings) -> stat.Panel:
     return _signal_stat(
+        settings,
         "Signals now",
         "Conversations in progress whose signal is triggered, per site and signal. " + SIGNALS,
         "site, signal",
-        "{{site}} · {{signal}}",
+        legend_format="{{site}} · {{signal}}",
         width=6,
         height=8,
     )
 
 
-def signals_through_the_day() -> timeseries.Panel:
+def signals_through_the_day(settings: Settings) -> timeseries.Panel:
     return (
         _timeseries(
             "Signals through the day",
@@ -681,7 +745,7 @@ def signals_through_the_day() -> timeseries.Panel:
         .with_target(
             target(
                 "A",
-                "sum by (site, signal) (" + selector("chat_conversations_signaled") + ")",
+                "sum by (site, signal) (" + selector(settings, "chat_conversations_signaled") + ")",
                 "{{site}} · {{signal}}",
             )
         )
@@ -689,7 +753,7 @@ def signals_through_the_day() -> timeseries.Panel:
     )
 
 
-def signal_thresholds() -> table.Panel:
+def signal_thresholds(settings: Settings) -> table.Panel:
     return (
         table.Panel()
         .title("Signal thresholds")
@@ -703,7 +767,10 @@ def signal_thresholds() -> table.Panel:
         .height(8)
         .with_target(
             table_target(
-                "A", "max by (site, signal) (" + selector("chat_signal_threshold_seconds") + ")"
+                "A",
+                "max by (site, signal) ("
+                + selector(settings, "chat_signal_threshold_seconds")
+                + ")",
             )
         )
         .with_transformation(
@@ -733,14 +800,15 @@ def datasource_variable() -> dashboard.DatasourceVariable:
     )
 
 
-def site_variable() -> dashboard.QueryVariable:
+def site_variable(settings: Settings) -> dashboard.QueryVariable:
+    site_query = f"label_values({settings.selector('chat_conversations_today')}, site)"
     return (
         dashboard.QueryVariable("site")
         .label("Site")
         .description("The sites whose figures are shown.")
         .datasource(PROMETHEUS)
-        .query(SITE_QUERY)
-        .definition(SITE_QUERY)
+        .query(site_query)
+        .definition(site_query)
         .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
         .sort(model.VariableSort.ALPHABETICAL_CASE_INSENSITIVE_ASC)
         .multi(True)
@@ -750,48 +818,52 @@ def site_variable() -> dashboard.QueryVariable:
     )
 
 
-def rows() -> list[tuple[str, list[cogbuilder.Builder[model.Panel]]]]:
+def rows(settings: Settings) -> list[tuple[str, list[cogbuilder.Builder[model.Panel]]]]:
     """The rows in order, each with its panels (laid out left to right, 24 columns wide)."""
     return [
-        ("Online agents", [agents_by_status(), agents_through_the_day()]),
+        ("Online agents", [agents_by_status(settings), agents_through_the_day(settings)]),
         (
             "Service",
             [
-                service_level(),
-                speed_of_answer(),
-                abandon_rate(),
-                answered_and_abandoned(),
-                conversations_per_hour(),
+                service_level(settings),
+                speed_of_answer(settings),
+                abandon_rate(settings),
+                answered_and_abandoned(settings),
+                conversations_per_hour(settings),
             ],
         ),
         (
             "Satisfaction",
             [
-                average_satisfaction(),
-                satisfaction_by_criterion(),
-                share_of_good_ratings(),
-                satisfaction_through_the_day(),
+                average_satisfaction(settings),
+                satisfaction_by_criterion(settings),
+                share_of_good_ratings(settings),
+                satisfaction_through_the_day(settings),
             ],
         ),
-        ("Objectives", [site_objectives(), agent_objectives()]),
+        ("Objectives", [site_objectives(settings), agent_objectives(settings)]),
         (
             "Visitors in chat or call",
             [
-                in_progress(),
-                waiting(),
-                oldest_waiting(),
-                with_a_signal(),
-                free_slots_and_capacity(),
-                conversations_through_the_day(),
-                free_slots_and_forecast(),
+                in_progress(settings),
+                waiting(settings),
+                oldest_waiting(settings),
+                with_a_signal(settings),
+                free_slots_and_capacity(settings),
+                conversations_through_the_day(settings),
+                free_slots_and_forecast(settings),
             ],
         ),
-        ("Signals", [signals_now(), signals_through_the_day(), signal_thresholds()]),
-        ("Agents", [agent_table.panel()]),
+        (
+            "Signals",
+            [signals_now(settings), signals_through_the_day(settings), signal_thresholds(settings)],
+        ),
+        ("Agents", [agent_table.panel(settings)]),
     ]
 
 
-def build() -> dashboard.Dashboard:
+def build(settings: Settings) -> dashboard.Dashboard:
+    """The dashboard for the job and thresholds of ``settings``."""
     board = (
         dashboard_base(
             SUPERVISION_UID,
@@ -807,9 +879,9 @@ def build() -> dashboard.Dashboard:
             )
         )
         .with_variable(datasource_variable())
-        .with_variable(site_variable())
+        .with_variable(site_variable(settings))
     )
-    for title, panels in rows():
+    for title, panels in rows(settings):
         board = board.with_row(dashboard.Row(title))
         for panel in panels:
             board = board.with_panel(panel)

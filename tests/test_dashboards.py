@@ -3,8 +3,10 @@
 The committed JSON is what the generator writes; it is classic dashboard JSON that the SDK
 reads back without losing a key; the rules of grafana/dashboard-linter hold (reimplemented
 here, the linter being a Go binary); every PromQL expression parses (promtool) and filters on
-the selected sites; the queries that are more than a lookup (agent status, turnover, time in
-status, the service figures of several sites) return hand-computed figures under promtool;
+the job and the selected sites, rendered for the job chat and for another; the queries that
+are more than a lookup (agent status, turnover, time in status, the service figures of
+several sites) return hand-computed figures under promtool, for either job, with the other
+job's series beside, which change nothing;
 the agent table is wired as Grafana's transformations need; every uid a dashboard names is
 provisioned; and the drill-down's SQL, on the reference schema and on
 Chatwoot's, returns the right rows from a real PostgreSQL server.
@@ -16,6 +18,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,29 +29,33 @@ from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 from sqlalchemy import text
 
+import alerts
 from dashboards import (
     CHATWOOT_JSON_DIRECTORY,
+    CONFIG_MAPS_FILE,
     JSON_DIRECTORY,
     agent_table,
     generate,
     live_conversations,
-    stale,
+    render,
+    supervision,
 )
 from dashboards.__main__ import main
-from dashboards.panels import SERVICE_LEVEL_OBJECTIVE
 from exporter.collector import AGENT_METRICS, HEALTH_METRICS, OBJECTIVE_METRICS, SITE_METRICS
 from exporter.database import create_engine, read_only
+from mixin.generator import KUBERNETES_BASE, stale
+from mixin.settings import DEFAULTS
 from tests.builder import Scenario, reset_schema
 from tests.chatwoot import VOICE, Chatwoot
 from tests.conftest import server_url
 from tests.grafana import expand, grafana_sql, sqlstring, substitute
+from tests.promql import JOBS, other_job, selectors
 from tests.servers import installed, succeeds
 
 pytest_plugins = ("tests.chatwoot",)
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVISIONING = ROOT / "provisioning"
-RECORDING_RULES = ROOT / "alerts" / "recording.rules.yml"
 PROMETHEUS_CONFIG = ROOT / "alerts" / "prometheus.yml"
 
 Json = dict[str, Any]
@@ -187,12 +194,11 @@ def _key_paths(value: object, path: str = "") -> set[str]:
 
 def test_the_committed_json_is_what_the_generator_writes() -> None:
     generated = generate()
-    assert sorted(generated) == sorted(
-        [*JSON_DIRECTORY.rglob("*.json"), *CHATWOOT_JSON_DIRECTORY.rglob("*.json")]
-    )
+    json_files = [*JSON_DIRECTORY.rglob("*.json"), *CHATWOOT_JSON_DIRECTORY.rglob("*.json")]
+    assert sorted(generated) == sorted([*json_files, KUBERNETES_BASE / CONFIG_MAPS_FILE])
     assert stale(generated) == [], "run: python -m dashboards"
     assert main(["--check"]) == 0
-    for content in generated.values():
+    for content in (generated[path] for path in json_files):
         assert content.endswith("}\n")
         assert (
             json.dumps(json.loads(content), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
@@ -266,7 +272,7 @@ def test_the_site_variable() -> None:
     (variable,) = [v for v in SUPERVISION["templating"]["list"] if v["name"] == "site"]
     assert variable["type"] == "query"
     assert variable["datasource"] == PROMETHEUS_REF
-    assert re.fullmatch(r"label_values\(\w+, site\)", variable["query"])
+    assert variable["query"] == 'label_values(chat_conversations_today{job="chat"}, site)'
     assert variable["refresh"] == 2
     assert variable["multi"] is True
     assert variable["includeAll"] is True
@@ -337,81 +343,29 @@ def test_the_chatwoot_drill_down_differs_only_by_its_flavour() -> None:
 # PromQL: parsed by promtool, checked selector by selector
 
 
-def _expressions() -> list[str]:
-    """Every PromQL expression of the dashboards, with the site variable's metric selector."""
-    (site,) = [v for v in SUPERVISION["templating"]["list"] if v["name"] == "site"]
+@cache
+def _supervision(job: str) -> Json:
+    """The supervision dashboard rendered for ``job``'s settings (the live conversations
+    one has no Prometheus query)."""
+    board: Json = json.loads(render(supervision.build(JOBS[job])))
+    return board
+
+
+def _expressions(job: str = "chat") -> list[str]:
+    """Every PromQL expression of the dashboards for ``job``, with the site variable's
+    metric selector."""
+    board = _supervision(job)
+    (site,) = [v for v in board["templating"]["list"] if v["name"] == "site"]
     label_values = re.fullmatch(r"label_values\((.+), site\)", site["query"])
     assert label_values is not None
-    return [label_values.group(1)] + [
-        query["expr"] for board in BOARDS.values() for query in _prometheus_targets(board)
+    return [label_values.group(1)] + [query["expr"] for query in _prometheus_targets(board)]
+
+
+def test_only_the_supervision_dashboard_queries_prometheus() -> None:
+    assert [name for name, board in EVERY_BOARD.items() if any(_prometheus_targets(board))] == [
+        "supervision.json"
     ]
-
-
-TOKEN = re.compile(
-    r"""(?P<string>"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|`[^`]*`)
-      | (?P<range>\[[^\]]*\])
-      | (?P<number>\d+(?:\.\d+)?(?:ms|[smhdwy])*)
-      | (?P<name>[A-Za-z_:][A-Za-z0-9_:]*)
-      | (?P<symbol>=~|!~|!=|==|>=|<=|[-+*/%^<>=,(){}@])
-      | (?P<space>\s+)""",
-    re.VERBOSE,
-)
-AGGREGATIONS = {
-    "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk",
-    "topk", "quantile",
-}  # fmt: skip
-LABEL_LISTS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
-KEYWORDS = {"and", "or", "unless", "offset", "bool", "atan2"}
-
-
-def _tokens(expr: str) -> list[tuple[str, str]]:
-    tokens: list[tuple[str, str]] = []
-    position = 0
-    while position < len(expr):
-        match = TOKEN.match(expr, position)
-        assert match is not None, f"cannot read {expr[position:]!r}"
-        assert match.lastgroup is not None
-        if match.lastgroup != "space":
-            tokens.append((match.lastgroup, match.group()))
-        position = match.end()
-    return tokens
-
-
-def selectors(expr: str) -> list[tuple[str, set[tuple[str, str, str]]]]:
-    """The vector selectors of a PromQL expression: metric name and (label, op, value) matchers.
-
-    A small tokenizer rather than a regular expression over the text: strings are read as
-    strings, so a "site" inside another matcher's value cannot pass for a site matcher, and
-    names in by/without/on/ignoring/group_* lists, functions and aggregations are skipped.
-    """
-    tokens = [*_tokens(expr), ("end", "")]
-    found: list[tuple[str, set[tuple[str, str, str]]]] = []
-    index = 0
-    while index < len(tokens) - 1:
-        kind, word = tokens[index]
-        following = tokens[index + 1][1]
-        if kind == "name" and word in LABEL_LISTS:
-            if following == "(":
-                index = next(i for i in range(index, len(tokens)) if tokens[i][1] == ")")
-        elif (
-            kind == "name"
-            and word not in KEYWORDS
-            and following != "("
-            and not (word in AGGREGATIONS and following in LABEL_LISTS)
-        ):
-            matchers: set[tuple[str, str, str]] = set()
-            if following == "{":
-                index += 2
-                while tokens[index][1] != "}":
-                    (_, label), (_, op), (kind_, value) = tokens[index : index + 3]
-                    assert kind_ == "string", f"bad matcher in {expr}"
-                    matchers.add((label, op, value[1:-1]))
-                    index += 4 if tokens[index + 3][1] == "," else 3
-            found.append((word, matchers))
-        elif word == "{":
-            raise AssertionError(f"a selector without a metric name in {expr}")
-        index += 1
-    return found
+    assert _supervision("chat") == SUPERVISION
 
 
 def test_the_selector_reader() -> None:
@@ -428,25 +382,31 @@ def test_the_selector_reader() -> None:
     ]
 
 
-def test_every_expression_parses(tmp_path: Path) -> None:
+@pytest.mark.parametrize("job", JOBS)
+def test_every_expression_parses(job: str, tmp_path: Path) -> None:
     promtool = installed("promtool")
     rules = [
         {"record": f"dashboard:query_{number}", "expr": substitute(expr)}
-        for number, expr in enumerate(_expressions())
+        for number, expr in enumerate(_expressions(job))
     ]
     path = tmp_path / "queries.rules.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
     succeeds(promtool, "check", "rules", str(path))
 
 
-def test_every_selector_filters_on_the_selected_sites() -> None:
-    queries = [query["expr"] for board in BOARDS.values() for query in _prometheus_targets(board)]
-    assert queries
+@pytest.mark.parametrize("job", JOBS)
+def test_every_selector_filters_on_the_job_and_the_selected_sites(job: str) -> None:
+    """The site variable's query on the job only; every panel's on the job and the sites."""
+    (site_query, *queries) = _expressions(job)
+    assert selectors(site_query) == [("chat_conversations_today", {("job", "=", job)})]
+    assert len(queries) == sum(1 for _ in _prometheus_targets(SUPERVISION))
     for expr in queries:
         found = selectors(expr)
         assert found, expr
         for metric, matchers in found:
             assert ("site", "=~", "$site") in matchers, f"{metric} in {expr}"
+            jobs = {matcher for matcher in matchers if matcher[0] == "job"}
+            assert jobs == {("job", "=", job)}, f"{metric} in {expr}"
 
 
 def _published() -> set[str]:
@@ -455,7 +415,7 @@ def _published() -> set[str]:
 
 
 def _recorded() -> set[str]:
-    rules = yaml.safe_load(RECORDING_RULES.read_text())
+    rules = yaml.safe_load((alerts.DIRECTORY / alerts.RECORDING_FILE).read_text())
     return {rule["record"] for group in rules["groups"] for rule in group["rules"]}
 
 
@@ -474,24 +434,43 @@ def test_rates_use_the_rate_interval() -> None:
 Samples = list[tuple[str, float]]
 
 
+def _in_jobs(series: dict[str, float | str], job: str) -> dict[str, float | str]:
+    """``series`` in ``job`` (those without a job label are given it), and each again in the
+    other job with another value, which must change nothing."""
+    own = {
+        name if 'job="' in name else name.replace("{", f'{{job="{job}",', 1): values
+        for name, values in series.items()
+    }
+    other = {
+        name.replace(f'job="{job}"', f'job="{other_job(job)}"'): "7x20"
+        for name in own
+        if f'job="{job}"' in name
+    }
+    assert len(other) == len(own)
+    return own | other
+
+
 def _promtool_test(
     tmp_path: Path,
+    job: str,
     series: dict[str, float | str],
     expected: dict[str, Samples],
     *,
     at: str = "0m",
     rule_files: Sequence[Path] = (),
 ) -> None:
-    """promtool's unit test: ``series`` (values in promtool's notation, one a minute from 0),
-    and the samples each expression of ``expected`` returns at ``at``, labels written as
-    promtool prints them (an empty list: none)."""
+    """promtool's unit test: ``series`` of ``job`` (values in promtool's notation, one a
+    minute from 0) beside the other job's, and the samples each expression of ``expected``
+    returns at ``at``, labels written as promtool prints them (an empty list: none)."""
     tests = {
         "rule_files": [str(path) for path in rule_files],
         "evaluation_interval": "1m",
         "tests": [
             {
                 "interval": "1m",
-                "input_series": [{"series": s, "values": str(v)} for s, v in series.items()],
+                "input_series": [
+                    {"series": s, "values": str(v)} for s, v in _in_jobs(series, job).items()
+                ],
                 "promql_expr_test": [
                     {
                         "expr": expr,
@@ -507,7 +486,8 @@ def _promtool_test(
     succeeds(installed("promtool"), "test", "rules", str(tmp_path / "tests.yml"))
 
 
-def test_the_agent_status_and_turnover_columns(tmp_path: Path) -> None:
+@pytest.mark.parametrize("job", JOBS)
+def test_the_agent_status_and_turnover_columns(job: str, tmp_path: Path) -> None:
     """The two agent-table columns that are more than a lookup, on hand-written series."""
     ann, bob, eve = (
         f'site="s",agent_id="{i}",agent="{name}"'
@@ -531,9 +511,10 @@ def test_the_agent_status_and_turnover_columns(tmp_path: Path) -> None:
         "A": [(ann, 2), (bob, 0), ('site="t",agent_id="1",agent="Ann"', 3)],
         "F": [(ann, 120.5), (eve, 0)],
     }
-    columns = {column.ref_id: column.expr for column in agent_table.COLUMNS}
+    columns = {column.ref_id: column.expr for column in agent_table.columns(JOBS[job])}
     _promtool_test(
         tmp_path,
+        job,
         series,
         {
             substitute(columns[ref_id]): [(f"{{{labels}}}", v) for labels, v in samples]
@@ -542,7 +523,8 @@ def test_the_agent_status_and_turnover_columns(tmp_path: Path) -> None:
     )
 
 
-def test_the_time_in_status_columns(tmp_path: Path) -> None:
+@pytest.mark.parametrize("job", JOBS)
+def test_the_time_in_status_columns(job: str, tmp_path: Path) -> None:
     """The exporter's figures where it publishes them (Ann, the reference schema), else
     Prometheus' own record of chat_agent_status (Bob, Chatwoot), with the dashboard's range
     (1d in the test); at 9 min, time() is 540."""
@@ -564,7 +546,7 @@ def test_the_time_in_status_columns(tmp_path: Path) -> None:
             "_ _ _ _ _ 300x5"
         ),
     }
-    columns = {column.name: column.expr for column in agent_table.COLUMNS}
+    columns = {column.name: column.expr for column in agent_table.columns(JOBS[job])}
     expected: dict[str, list[tuple[str, float]]] = {
         # Ann 540 - 100; Bob 540 - 300.
         "In status for": [(ann, 440), (bob, 240)],
@@ -575,6 +557,7 @@ def test_the_time_in_status_columns(tmp_path: Path) -> None:
     }
     _promtool_test(
         tmp_path,
+        job,
         series,
         {
             substitute(columns[name]): [(f"{{{labels}}}", v) for labels, v in samples]
@@ -584,19 +567,20 @@ def test_the_time_in_status_columns(tmp_path: Path) -> None:
     )
 
 
-def _targets(title: str) -> dict[str, str]:
-    """A supervision panel's expressions by refId."""
-    return {query["refId"]: query["expr"] for query in _panel(SUPERVISION, title)["targets"]}
+def _targets(job: str, title: str) -> dict[str, str]:
+    """A supervision panel's expressions for ``job`` by refId."""
+    return {query["refId"]: query["expr"] for query in _panel(_supervision(job), title)["targets"]}
 
 
-def test_the_service_row_computes_several_sites_from_their_sums(tmp_path: Path) -> None:
+@pytest.mark.parametrize("job", JOBS)
+def test_the_service_row_computes_several_sites_from_their_sums(job: str, tmp_path: Path) -> None:
     """Each site's figure from the recording rules, and that of the selected sites together as
     a ratio of their sums, shown only when they are several. Sites a and b are of very
     different sizes: the mean of their ratios would be far off (service level
     (0.81 + 0.9) / 2 = 0.855 against 90 / 110 = 0.818). Each site's figure is split by its
     objective: a (0.81) is below its own 0.9 though above the default 0.8; b (0.9) is above
     the default."""
-    a, b = (f'job="chat",instance="e:1",site="{site}"' for site in "ab")
+    a, b = (f'job="{job}",instance="e:1",site="{site}"' for site in "ab")
     figures = {
         "chat_conversations_answered_today": (90, 9),
         "chat_conversations_answered_in_target_today": (81, 9),
@@ -619,10 +603,10 @@ def test_the_service_row_computes_several_sites_from_their_sums(tmp_path: Path) 
         return [(f"{name}{{{a}}}", value_a), (f"{name}{{{b}}}", value_b)]
 
     level, speed, abandon = (
-        _targets(title) for title in ("Service level", "Speed of answer", "Abandon rate")
+        _targets(job, title) for title in ("Service level", "Speed of answer", "Abandon rate")
     )
-    answered = _targets("Answered and abandoned through the day")
-    per_hour = _targets("Conversations per hour")
+    answered = _targets(job, "Answered and abandoned through the day")
+    per_hour = _targets(job, "Conversations per hour")
     expected: dict[str, Samples] = {
         # In target / (answered + abandoned).
         # At or above the site's objective (green), below it (red).
@@ -630,7 +614,7 @@ def test_the_service_row_computes_several_sites_from_their_sums(tmp_path: Path) 
         level["D"]: [(f"site:chat_service_level:ratio_today{{{a}}}", 81 / (90 + 10))],
         level["B"]: [("{}", (81 + 9) / ((90 + 9) + (10 + 1)))],
         level["C"]: per_site(
-            "site:chat_service_level_objective:ratio", 0.9, SERVICE_LEVEL_OBJECTIVE
+            "site:chat_service_level_objective:ratio", 0.9, DEFAULTS.service_level_objective
         ),
         # First response seconds / answered.
         speed["A"]: per_site("site:chat_first_response_seconds:avg_today", 20, 100),
@@ -651,7 +635,10 @@ def test_the_service_row_computes_several_sites_from_their_sums(tmp_path: Path) 
         substitute(level["D"], "a"): [(f"site:chat_service_level:ratio_today{{{a}}}", 81 / 100)],
         **{substitute(panel["B"], "a"): [] for panel in (level, speed, abandon)},
     }
-    _promtool_test(tmp_path, series, everything | alone, at="5m", rule_files=[RECORDING_RULES])
+    rules = alerts.generate(JOBS[job], tmp_path)
+    recording_rules = tmp_path / alerts.RECORDING_FILE
+    recording_rules.write_text(rules[recording_rules])
+    _promtool_test(tmp_path, job, series, everything | alone, at="5m", rule_files=[recording_rules])
 
 
 def test_the_service_panels() -> None:
@@ -661,9 +648,9 @@ def test_the_service_panels() -> None:
     # Green at or above the default objective (Grafana colours a value >= a step's value).
     assert defaults["thresholds"]["steps"] == [
         {"color": "red", "value": None},
-        {"color": "green", "value": SERVICE_LEVEL_OBJECTIVE},
+        {"color": "green", "value": DEFAULTS.service_level_objective},
     ]
-    assert f"{SERVICE_LEVEL_OBJECTIVE:.0%}" in level["description"]
+    assert f"{DEFAULTS.service_level_objective:.0%}" in level["description"]
     for title, unit in (("Speed of answer", "s"), ("Abandon rate", "percentunit")):
         assert _panel(SUPERVISION, title)["fieldConfig"]["defaults"]["unit"] == unit
     # The objective and the target, reference values, in blue; a site's service level green
@@ -731,7 +718,9 @@ def test_agent_table_queries_are_instant_tables_with_the_same_labels() -> None:
     """Every query, and each side of an ``exact or recorded`` one, is reduced to the labels
     the rows merge on; the reason's query keeps its label, which is the column."""
     assert AGENTS["type"] == "table"
-    labelled = {column.ref_id: column.label for column in agent_table.COLUMNS if column.label}
+    labelled = {
+        column.ref_id: column.label for column in agent_table.columns(DEFAULTS) if column.label
+    }
     assert labelled == {"M": "reason"}
     for query in AGENTS["targets"]:
         assert (query["format"], query["instant"], query["range"]) == ("table", True, False)

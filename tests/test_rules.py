@@ -1,5 +1,9 @@
-"""The Prometheus rules: promtool accepts and unit-tests them, and they follow the conventions.
+"""The Prometheus rules: generated, accepted and unit-tested by promtool, and conventional.
 
+The committed files are what ``python -m alerts`` writes with the default settings. promtool
+unit-tests them as committed, and again rendered for the job ``chat`` and for another job
+(alerts/tests' series renamed), each time with the same series of the other job beside,
+which must change nothing: every selector selects its job's series, and only them.
 mixtool's alert lint (a Go program none of our registries carry) is reimplemented here over
 the YAML, together with what promtool cannot see: every alert and recording rule has unit
 tests, every runbook link has its section, docs/metrics.md lists the recording rules as
@@ -7,6 +11,7 @@ they are, every recording rule reads only those evaluated before it, and every m
 rules read is one the exporter publishes.
 """
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -15,7 +20,13 @@ from typing import Any
 import pytest
 import yaml
 
+from alerts import PROMETHEUS_RULE_FILE, generate, recording
+from alerts.__main__ import main
+from alerts.rules import Recording
 from exporter.collector import AGENT_METRICS, HEALTH_METRICS, OBJECTIVE_METRICS, SITE_METRICS
+from mixin.generator import KUBERNETES_BASE, stale
+from mixin.settings import Settings
+from tests.promql import JOBS, other_job, selectors
 from tests.servers import installed, succeeds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,15 +105,102 @@ def _anchors(markdown: str) -> list[str]:
     return anchors
 
 
-def test_promtool_checks_the_rules_with_every_lint_fatal() -> None:
+def test_the_committed_rules_are_what_the_generator_writes() -> None:
+    generated = generate()
+    assert sorted(generated) == sorted([*RULE_FILES, KUBERNETES_BASE / PROMETHEUS_RULE_FILE])
+    assert stale(generated) == [], "run: python -m alerts"
+    assert main(["--check"]) == 0
+
+
+def _rendered(job: str, directory: Path) -> list[Path]:
+    """The two rule files for the settings of ``job``, written into ``directory``."""
+    generated = generate(JOBS[job], directory)
+    for path, text in generated.items():
+        path.write_text(text)
+    return [directory / path.name for path in RULE_FILES]
+
+
+@pytest.mark.parametrize("job", JOBS)
+def test_promtool_checks_the_rules_with_every_lint_fatal(job: str, tmp_path: Path) -> None:
+    files = RULE_FILES if job == "chat" else _rendered(job, tmp_path)
     succeeds(
-        installed("promtool"), "check", "rules", "--lint=all", "--lint-fatal", *map(str, RULE_FILES)
+        installed("promtool"), "check", "rules", "--lint=all", "--lint-fatal", *map(str, files)
     )
 
 
 @pytest.mark.parametrize("path", UNIT_TESTS, ids=[path.name for path in UNIT_TESTS])
 def test_promtool_unit_tests_pass(path: Path) -> None:
     succeeds(installed("promtool"), "test", "rules", str(path))
+
+
+def _renamed(value: object, job: str) -> object:
+    """A unit test's data with the job chat renamed ``job``: in series and PromQL, in
+    expected labels, and where a description names the job."""
+    if isinstance(value, dict):
+        return {
+            key: job if key == "job" and item == "chat" else _renamed(item, job)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_renamed(item, job) for item in value]
+    if isinstance(value, str):
+        return value.replace('job="chat"', f'job="{job}"').replace("the job chat", f"the job {job}")
+    return value
+
+
+def _with_the_other_job(test: dict[str, Any], job: str) -> dict[str, Any]:
+    """A test group with each input series of ``job`` given again, same values, in the other
+    job: a selector without the job would see both, and count, alert or record twice."""
+    own, other = f'job="{job}"', f'job="{other_job(job)}"'
+    copies = [
+        {**series, "series": series["series"].replace(own, other)}
+        for series in test["input_series"]
+        if own in series["series"]
+    ]
+    return {**test, "input_series": [*test["input_series"], *copies]}
+
+
+@pytest.mark.parametrize("job", JOBS)
+@pytest.mark.parametrize("path", UNIT_TESTS, ids=[path.name for path in UNIT_TESTS])
+def test_promtool_unit_tests_pass_for_any_job_beside_another(
+    path: Path, job: str, tmp_path: Path
+) -> None:
+    _rendered(job, tmp_path)
+    renamed = _renamed(yaml.safe_load(path.read_text()), job)
+    assert isinstance(renamed, dict)
+    if job != "chat":
+        text = json.dumps(renamed)
+        # Every mention of the job chat renamed.
+        assert 'job=\\"chat\\"' not in text
+        assert '"job": "chat"' not in text
+        assert "job chat" not in text
+    renamed["tests"] = [_with_the_other_job(test, job) for test in renamed["tests"]]
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / path.name).write_text(json.dumps(renamed))
+    succeeds(installed("promtool"), "test", "rules", str(tmp_path / "tests" / path.name))
+
+
+def _rules(settings: Settings) -> list[dict[str, Any]]:
+    """Every rule of both groups, as rendered with ``settings``."""
+    generated = generate(settings)
+    return [
+        rule
+        for path in RULE_FILES
+        for group in yaml.safe_load(generated[path])["groups"]
+        for rule in group["rules"]
+    ]
+
+
+@pytest.mark.parametrize("job", JOBS)
+def test_every_selector_selects_the_job_and_no_other(job: str) -> None:
+    rules = _rules(JOBS[job])
+    assert len(rules) == len(RECORDING) + len(ALERTING)
+    for rule in rules:
+        found = selectors(rule["expr"])
+        assert found, rule["expr"]
+        for metric, matchers in found:
+            jobs = {matcher for matcher in matchers if matcher[0] == "job"}
+            assert jobs == {("job", "=", job)}, f"{metric} in {rule['expr']}"
 
 
 @pytest.mark.parametrize("rule", ALERTING, ids=[rule["alert"] for rule in ALERTING])
@@ -200,12 +298,16 @@ def test_recording_rules_read_the_rules_above_them() -> None:
 
 
 def test_the_metrics_doc_lists_the_recording_rules() -> None:
-    """The table as the rules file has it; a pipe within PromQL is escaped in a table cell."""
+    """The table as the generator writes the rules with an empty job selector (the files
+    carry the job in every selector); a pipe within PromQL is escaped in a table cell."""
     section = (ROOT / "docs" / "metrics.md").read_text().split("\n## Recording rules\n")[1]
     documented = re.findall(r"^\| `([^`]+)` \| `((?:[^`|]|\\\|)+)` \| [^|]+ \|$", section, re.M)
+    rules = recording.group(Settings(job_selector="")).rules
+    every_job = [rule for rule in rules if isinstance(rule, Recording)]
     assert documented == [
-        (rule["record"], " ".join(rule["expr"].split()).replace("|", "\\|")) for rule in RECORDING
+        (rule.record, " ".join(rule.expr.split()).replace("|", "\\|")) for rule in every_job
     ]
+    assert [rule.record for rule in every_job] == RECORDS
 
 
 def test_rules_read_only_published_metrics() -> None:
