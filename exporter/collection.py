@@ -1,13 +1,19 @@
 """One collection at a time, whatever the number of scrapes: single flight, deadline, cache.
 
 A scrape asks for an outcome within its budget. If a collection is already running, the
-scrape waits for that one instead of starting another (HA Prometheus pairs, impatient
-dashboards), and its budget can only lengthen the collection, never shorten it: a client
+scrape waits for that one instead of starting another (impatient dashboards, scrapes that
+coincide), and its budget can only lengthen the collection, never shorten it: a client
 sending a tiny scrape timeout gives up alone and cannot fail the scrapes sharing the
 collection. A collection runs until the latest deadline of the scrapes that asked for it.
-With ``min_interval`` > 0 a recent success is served without a query; a failure never is,
-so recovery shows at the next scrape. A collection never raises: a failure becomes an
-outcome without a snapshot, and the log says once per cause what is wrong.
+With ``min_interval`` > 0 a success is served without a query until ``min_interval`` after
+its collection *began*: collections then start at most once per ``min_interval`` however
+long each takes. That is what gives an HA pair of Prometheus servers, which scrape at
+different offsets, one collection per scrape interval whatever the offsets: ``min_interval``
+between half the scrape interval and the whole (README, "Scaling out"); counted from a
+collection's end, a slow collection would make the cache outlive the interval. A failure
+is never served again, so recovery shows at the next scrape. A collection never raises: a
+failure becomes an outcome without a snapshot, and the log says once per cause what is
+wrong.
 """
 
 import asyncio
@@ -55,6 +61,10 @@ class Outcome:
     def wall_time(self) -> float:
         """Now on the wall clock as seen from this outcome: its age is monotonic."""
         return self.finished_at + time.monotonic() - self.finished_monotonic
+
+    def started_monotonic(self) -> float:
+        """When its collection began (monotonic clock): the moment its figures describe."""
+        return self.finished_monotonic - self.duration_seconds
 
 
 class _Run:
@@ -134,7 +144,7 @@ class Collection:
             if (
                 last is not None
                 and last.snapshot is not None
-                and time.monotonic() - last.finished_monotonic < self._min_interval
+                and time.monotonic() - last.started_monotonic() < self._min_interval
             ):
                 return last
             run = self._running
