@@ -164,14 +164,23 @@ def group(settings: Settings) -> Group:
         ),
         alert(
             "ChatHandlingDurationExceeded",
-            series("chat_agent_signals", 'signal="handling_duration"') + " > 0",
+            # Per agent; per site where the exporter publishes no per-agent figures
+            # (privacy.per_agent: false), so that the signal still reaches someone.
+            series("chat_agent_signals", 'signal="handling_duration"')
+            + " > 0\nor (\n"
+            + _both(
+                series("chat_conversations_signaled", 'signal="handling_duration"') + " > 0",
+                "unless",
+                series("chat_agent_signals"),
+            )
+            + "\n)",
             settings.handling_duration_for,
             "warning",
-            summary="An agent has conversations lasting longer than the handling threshold.",
+            summary="Conversations last longer than the handling threshold.",
             description=(
-                "Conversations of agent {{ $labels.agent }} on site {{ $labels.site }} in "
-                "progress for longer than the handling-duration threshold: "
-                "{{ $value | humanize }}."
+                "Conversations {{ if $labels.agent }}of agent {{ $labels.agent }} {{ end }}"
+                "on site {{ $labels.site }} in progress for longer than the handling-duration "
+                "threshold: {{ $value | humanize }}."
             ),
         ),
         alert(

@@ -32,7 +32,7 @@ import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from exporter.config import DatabaseConfig
+from exporter.config import DatabaseConfig, load_config
 from exporter.database import create_engine, read_only, redact
 from exporter.settings import Settings
 from exporter.sources import SCHEMAS
@@ -103,12 +103,13 @@ def _free_port() -> int:
 
 @contextmanager
 def exporter(
-    url: str, schema: str, log: IO[bytes]
+    url: str, schema: str, config_file: Path | None, log: IO[bytes]
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """The exporter serving ``url`` on a free local port, always stopped on the way out."""
     port = _free_port()
     command = [sys.executable, "-m", "exporter", "--database.url", url]
     command += ["--database.schema", schema]
+    command += ["--config.file", str(config_file)] if config_file else []
     command += ["--web.listen-address", f"127.0.0.1:{port}"]
     process = subprocess.Popen(command, stdout=log, stderr=log)
     try:
@@ -169,7 +170,13 @@ class HTTPFigures:
 
 
 async def measure_http(
-    url: str, schema: str, scrapes: int, concurrency: int, log: IO[bytes]
+    url: str,
+    schema: str,
+    scrapes: int,
+    concurrency: int,
+    log: IO[bytes],
+    *,
+    config_file: Path | None,
 ) -> HTTPFigures:
     """Sequential then concurrent scrapes of a fresh exporter process, and its peak RSS."""
     timeout = aiohttp.ClientTimeout(total=120)
@@ -177,7 +184,7 @@ async def measure_http(
     async with aiohttp.ClientSession(
         timeout=timeout, connector=connector, auto_decompress=False
     ) as session:
-        with exporter(url, schema, log) as (process, base):
+        with exporter(url, schema, config_file, log) as (process, base):
             await _wait_ready(session, base, process)
             metrics = f"{base}/metrics"
             await _scrapes(session, metrics, WARMUP)
@@ -211,11 +218,13 @@ async def _timed(runs: int, once: Callable[[], Awaitable[object]]) -> list[float
     return durations
 
 
-async def measure_source(url: str, schema: str, runs: int) -> tuple[list[float], list[Statement]]:
+async def measure_source(
+    url: str, schema: str, settings: Settings, runs: int
+) -> tuple[list[float], list[Statement]]:
     """The schema's source as a collection runs it, and the statements of one snapshot."""
     engine = create_engine(url)
     timeout = DatabaseConfig().statement_timeout
-    source = SCHEMAS[schema](Settings())
+    source = SCHEMAS[schema](settings)
     statements: list[Statement] = []
 
     def record(*args: Any) -> None:
@@ -319,18 +328,22 @@ def report(
 
 
 async def benchmark(
-    url: str, schema: str, scrapes: int, concurrency: int
+    url: str, schema: str, config_file: Path | None, scrapes: int, concurrency: int
 ) -> tuple[HTTPFigures, list[float], list[float]]:
-    """The HTTP figures, then the source's and the bare SQL's durations; the exporter's own
-    output is shown only if it failed."""
+    """The HTTP figures, then the source's and the bare SQL's durations, with the settings of
+    ``config_file`` (the defaults without one); the exporter's own output is shown only if it
+    failed."""
     with tempfile.TemporaryFile() as log:
         try:
-            http = await measure_http(url, schema, scrapes, concurrency, log)
+            http = await measure_http(
+                url, schema, scrapes, concurrency, log, config_file=config_file
+            )
         except Exception:
             log.seek(0)
             sys.stderr.write(log.read().decode(errors="replace"))
             raise
-    source, statements = await measure_source(url, schema, scrapes)
+    settings = load_config(config_file).settings()
+    source, statements = await measure_source(url, schema, settings, scrapes)
     raw = await measure_raw_sql(url, statements, scrapes)
     return http, source, raw
 
@@ -347,6 +360,13 @@ def main() -> None:
         default="reference",
         help="the schema bench.generate filled (default: reference)",
     )
+    parser.add_argument(
+        "--config.file",
+        dest="config_file",
+        type=Path,
+        metavar="FILE",
+        help="the exporter's configuration (privacy switches, thresholds); default: none",
+    )
     parser.add_argument("--scrapes", type=int, default=50, help="scrapes per measure (default 50)")
     parser.add_argument(
         "--concurrency", type=int, default=10, help="concurrent scrapers (default 10)"
@@ -355,7 +375,7 @@ def main() -> None:
     if not 1 <= args.concurrency <= args.scrapes:
         parser.error("--concurrency must be between 1 and --scrapes")
     http, source, raw = asyncio.run(
-        benchmark(args.database_url, args.schema, args.scrapes, args.concurrency)
+        benchmark(args.database_url, args.schema, args.config_file, args.scrapes, args.concurrency)
     )
     print(report(args.database_url, sys.argv[1:], http, source, raw))
 

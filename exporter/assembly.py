@@ -77,6 +77,7 @@ def assemble(
         taken_at=readings.taken_at,
         capabilities=capabilities,
         criteria=criteria,
+        per_agent=settings.per_agent,
         sites=tuple(
             _site(
                 day,

@@ -433,7 +433,8 @@ def _label_text(names: Sequence[str], values: Sequence[str]) -> str:
 
 
 def data_families(snapshot: Snapshot, help_suffix: str = "") -> list[Family]:
-    """The site, agent and objective families of a snapshot; ``help_suffix`` notes caching."""
+    """The site, agent and objective families of a snapshot (no agent family when it holds
+    no per-agent figures); ``help_suffix`` notes caching."""
     sites = snapshot.sites
     agents = [
         (_label_text(AGENT_LABELS, (site.name, str(agent.agent_id), agent.name)), agent)
@@ -464,7 +465,7 @@ def data_families(snapshot: Snapshot, help_suffix: str = "") -> list[Family]:
             help_suffix,
             snapshot,
         ),
-        *_table(AGENT_METRICS, agents, help_suffix, snapshot),
+        *(_table(AGENT_METRICS, agents, help_suffix, snapshot) if snapshot.per_agent else ()),
         *_table(OBJECTIVE_METRICS, objectives, help_suffix, snapshot),
     ]
 

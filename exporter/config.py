@@ -76,6 +76,13 @@ def _positive_int(value: object, path: str) -> int:
     return value
 
 
+def _switch(value: object, path: str) -> bool:
+    # Only YAML's booleans: a string "false" would be true in Python.
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: expected true or false, got {_show(value)}")
+    return value
+
+
 def _score(value: object, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
         raise ConfigError(f"{path}: expected a score from 1 to 5, got {_show(value)}")
@@ -303,6 +310,15 @@ class ChatwootConfig:
     accounts: tuple[int, ...] = _parse(_ids, ())
 
 
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """What the exporter publishes about each agent: its figures at all (``per_agent``), and
+    its name or only its id in the ``agent`` label (``agent_names``)."""
+
+    agent_names: bool = _parse(_switch, True)
+    per_agent: bool = _parse(_switch, True)
+
+
 T = TypeVar("T")
 
 
@@ -322,6 +338,7 @@ class Config:
     sites: tuple[str, ...] = _parse(_names, ())
     objectives: tuple[ConfiguredObjective, ...] = _parse(_objectives, ())
     chatwoot: ChatwootConfig = _parse(_section(ChatwootConfig), ChatwootConfig())
+    privacy: PrivacyConfig = _parse(_section(PrivacyConfig), PrivacyConfig())
 
     def settings(self) -> Settings:
         """The part of the configuration that defines the figures."""
@@ -338,6 +355,8 @@ class Config:
                 for name, site in self.signals.sites.items()
             },
             objectives=self.objectives,
+            agent_names=self.privacy.agent_names,
+            per_agent=self.privacy.per_agent,
             chatwoot=ChatwootSettings(
                 redis_url=chatwoot.redis_url,
                 redis_key_prefix=chatwoot.redis_key_prefix,
@@ -404,6 +423,13 @@ def parse_config(text: str, origin: str = "config") -> Config:
             f"{origin}: satisfaction.poor_max ({config.satisfaction.poor_max}) must be below "
             f"satisfaction.good_min ({config.satisfaction.good_min})"
         )
+    if not config.privacy.per_agent:
+        for index, goal in enumerate(config.objectives):
+            if goal.agent_id is not None:
+                raise ConfigError(
+                    f"{origin}: objectives[{index}].agent_id: privacy.per_agent is false, "
+                    "so no agent objective is published"
+                )
     return config
 
 

@@ -47,6 +47,10 @@ class Readings:
       the longest wait of the site's queue, on queue rows.
     - ``objectives``: ``name, site_id, agent_id, metric, target, currency`` (site_id NULL: every
       site); the configured objectives are added by assembly.
+
+    With ``privacy.agent_names`` false, ``agents.name`` holds the agent's id as text; with
+    ``privacy.per_agent`` false, ``agents``, ``connected``, ``presence``, ``status_times`` and
+    ``sessions`` stay empty (their statements are not run).
     """
 
     taken_at: datetime

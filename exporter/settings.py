@@ -41,7 +41,12 @@ class ChatwootSettings:
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Signal thresholds, service-level target, satisfaction buckets, allow-list, objectives,
-    and per-schema options."""
+    what is read about each agent, and per-schema options.
+
+    ``agent_names`` false: sources read each agent's id as its name, so that names never
+    leave the database. ``per_agent`` false: sources skip the statements only per-agent
+    figures need, and the snapshot holds site figures only.
+    """
 
     handling_seconds: float = 1200.0
     response_seconds: float = 60.0
@@ -51,4 +56,6 @@ class Settings:
     sites: tuple[str, ...] = ()
     site_signals: Mapping[str, SiteSignals] = field(default_factory=dict)
     objectives: tuple[ConfiguredObjective, ...] = ()
+    agent_names: bool = True
+    per_agent: bool = True
     chatwoot: ChatwootSettings = ChatwootSettings()

@@ -132,9 +132,12 @@ class Snapshot:
     ``capabilities`` name the optional figures the source's schema holds (``SALES``,
     ``PRESENCE``); families that need one it lacks are not published rather than shown as 0.
     ``criteria`` are the satisfaction criteria the schema rates, always published.
+    ``per_agent`` false: per-agent figures were not collected (``privacy.per_agent``), and
+    their families are left out rather than published empty.
     """
 
     taken_at: datetime
     sites: tuple[Site, ...]
     capabilities: frozenset[str] = EVERY_CAPABILITY
     criteria: tuple[str, ...] = CRITERIA
+    per_agent: bool = True

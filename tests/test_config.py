@@ -36,6 +36,9 @@ satisfaction:
   good_min: 5
   poor_max: 3
 sites: [paris, lyon]
+privacy:
+  agent_names: false
+  per_agent: false
 """
 
 
@@ -66,6 +69,8 @@ def test_every_key() -> None:
         good_min=5,
         poor_max=3,
         sites=("paris", "lyon"),
+        agent_names=False,
+        per_agent=False,
     )
 
 
@@ -158,6 +163,11 @@ def test_durations(text: object, seconds: float) -> None:
         ("satisfaction:\n  good_min: 6\n", "config: satisfaction.good_min: expected a score from 1 to 5, got 6"),
         ("satisfaction:\n  good_min: 3\n  poor_max: 3\n", "config: satisfaction.poor_max (3) must be below satisfaction.good_min (3)"),
         ("sites: paris\n", "config: sites: expected a list of site names, got 'paris'"),
+        ("privacy:\n  agent_names: 'false'\n", "config: privacy.agent_names: expected true or false, got 'false'"),
+        ("privacy:\n  per_agent: 0\n", "config: privacy.per_agent: expected true or false, got 0"),
+        ("privacy:\n  per_agent: null\n", "config: privacy.per_agent: expected true or false, got None"),
+        ("privacy:\n  names: false\n", "config: privacy.names: unknown key in privacy (known: agent_names, per_agent)"),
+        ("privacy:\n  per_agent: false\nobjectives:\n  - {name: x, metric: conversations, target: 1}\n  - {name: y, metric: conversations, target: 1, agent_id: 7}\n", "config: objectives[1].agent_id: privacy.per_agent is false, so no agent objective is published"),
         ("sites: [paris, '']\n", "config: sites[1]: expected a non-empty string, got ''"),
         ("database:\n\turl: x\n", "config: found character '\\t' that cannot start any token at line 2, column 1"),
         ("- a\n- b\n", "config: top level: expected a mapping of keys, got ['a', 'b']"),

@@ -10,6 +10,7 @@ the primary key from there. Definitions: docs/metrics.md, "Definitions on Chatwo
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -105,9 +106,11 @@ def _slots(capacity: bool) -> str:
     return f"COALESCE({policy} d.inbox_limit, CAST(:default_max_slots AS int))"
 
 
-def _agents(capacity: bool, presence: str) -> str:
+def _agents(capacity: bool, presence: str, names: bool) -> str:
     """Users who may be listed on each inbox, if the account knows them: its members, the
-    assignees of its open conversations, and those of today's (from the day rows)."""
+    assignees of its open conversations, and those of today's (from the day rows). Without
+    ``names``, the user's id stands for its name, and of ``users`` only the id is read."""
+    name = "COALESCE(NULLIF(u.display_name, ''), u.name)" if names else "CAST(u.id AS text)"
     return f"""
 WITH {_SITE_DAYS}, {presence}, {_LOAD},
 candidates AS (
@@ -119,8 +122,7 @@ candidates AS (
   SELECT * FROM unnest(CAST(:today_sites AS int[]), CAST(:today_agents AS int[]))
 ),
 all_sites AS (SELECT user_id, sum(open) AS open FROM load GROUP BY user_id)
-SELECT k.inbox_id AS scope, k.user_id AS agent_id,
-       COALESCE(NULLIF(u.display_name, ''), u.name) AS name,
+SELECT k.inbox_id AS scope, k.user_id AS agent_id, {name} AS name,
        p.status,
        {_slots(capacity)} AS slots,
        CAST(COALESCE(a.open, 0) AS int) AS active_all_sites
@@ -349,19 +351,24 @@ class ChatwootSource(Source):
             return (await connection.execute(text(sql), params)).all()
 
         days = await rows(_DAYS) if params["first_id"] is not None else ()
-        assigned_today = [row for row in days if row.agent_id is not None]
-        params["today_sites"] = [row.site_id for row in assigned_today]
-        params["today_agents"] = [row.agent_id for row in assigned_today]
-        return Readings(
+        site_readings = Readings(
             taken_at=now,
             sites=sites,
-            agents=await rows(_agents(optional.capacity, presence)),
             statuses=await rows(_statuses(optional.capacity, presence)),
-            connected=await rows(_connected(optional.capacity, presence)),
             days=days,
             # The same rows: one criterion, and a row without ratings adds only zeros.
             ratings=days,
             live=await rows(_live(optional.waiting_since)),
+        )
+        if not settings.per_agent:
+            return site_readings
+        assigned_today = [row for row in days if row.agent_id is not None]
+        params["today_sites"] = [row.site_id for row in assigned_today]
+        params["today_agents"] = [row.agent_id for row in assigned_today]
+        return replace(
+            site_readings,
+            agents=await rows(_agents(optional.capacity, presence, settings.agent_names)),
+            connected=await rows(_connected(optional.capacity, presence)),
         )
 
     async def missing(self, connection: AsyncConnection) -> list[str]:

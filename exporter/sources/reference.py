@@ -10,6 +10,7 @@ or, where today's conversations are read in id order, chosen by site in a CASE.
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Result,
     Row,
     Select,
+    String,
     and_,
     case,
     cast,
@@ -124,21 +126,26 @@ class ReferenceSource(Source):
             day_rows = await rows(_day_query(recent, first_id, merge=merge))
             turnover_rows = await rows(_turnover_query(recent, first_id))
             rating_rows = await rows(_ratings_query(recent, first_id, settings))
-        return Readings(
+        site_readings = Readings(
             taken_at=now,
             sites=tuple(days),
-            agents=await rows(_agents_query()),
             statuses=await rows(_status_query(site_days)),
-            connected=await rows(_connected_pairs_query(site_days)),
-            presence_days=day_starts,
-            presence=await rows(_presence_query(day_starts, naive_now, by_status=False)),
-            status_times=await rows(_presence_query(day_starts, naive_now, by_status=True)),
-            sessions=await rows(_sessions_query(await self._has_reason(connection))),
             days=day_rows,
             turnover=turnover_rows,
             ratings=rating_rows,
             live=await rows(_live_query(site_days, naive_now)),
             objectives=await rows(_objectives_query([day.site_id for day in days])),
+        )
+        if not settings.per_agent:
+            return site_readings
+        return replace(
+            site_readings,
+            agents=await rows(_agents_query(names=settings.agent_names)),
+            connected=await rows(_connected_pairs_query(site_days)),
+            presence_days=day_starts,
+            presence=await rows(_presence_query(day_starts, naive_now, by_status=False)),
+            status_times=await rows(_presence_query(day_starts, naive_now, by_status=True)),
+            sessions=await rows(_sessions_query(await self._has_reason(connection))),
         )
 
 
@@ -203,13 +210,15 @@ def _load() -> Subquery:
     )
 
 
-def _agents_query() -> Select[Any]:
+def _agents_query(*, names: bool) -> Select[Any]:
+    """Every human agent with its status, slots and load; without ``names``, its id stands
+    for its name, which is then never read."""
     load = _load()
     return (
         select(
             literal(0, Integer).label("scope"),
             agents.c.id.label("agent_id"),
-            agents.c.name,
+            (agents.c.name if names else cast(agents.c.id, String)).label("name"),
             _status_of(agents.c.id).label("status"),
             agents.c.max_slots.label("slots"),
             func.coalesce(load.c.active, 0).label("active_all_sites"),
