@@ -35,7 +35,7 @@ from cryptography.x509.oid import NameOID
 
 from exporter.config import parse_config
 from exporter.web import DEFAULT_PORT
-from mixin.settings import DEFAULTS
+from mixin.settings import DEFAULTS, seconds
 from tests.servers import eventually, free_port, installed, run_cli, running
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -357,6 +357,18 @@ def test_the_service_monitor_scrapes_the_service_as_prometheus_yml_does(
         )
     else:
         assert endpoint.get("scheme", "http") == "http"
+
+
+def test_an_ha_pair_of_prometheus_costs_one_collection_per_interval(
+    objects: list[Json],
+) -> None:
+    """min_interval between half the ServiceMonitor's interval and the whole (README,
+    "Scaling out"; tests/test_scale_out.py shows why)."""
+    path, text = configuration(objects)
+    min_interval = parse_config(text, path).collection.min_interval
+    [endpoint] = one(objects, "ServiceMonitor")["spec"]["endpoints"]
+    interval = seconds(endpoint["interval"])
+    assert interval / 2 < min_interval < interval
 
 
 def test_the_job_is_the_one_the_generated_rules_select(objects: list[Json]) -> None:
