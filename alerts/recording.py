@@ -169,10 +169,13 @@ def group(settings: Settings) -> Group:
         Recording("site:chat_slots_available:sum", summed("kind", "chat_slots_available")),
         Recording(
             status_since,
-            f"{series(status_since)} and {current} or timestamp{current}",
+            f"{series(status_since)} and {current}\n"
+            f"or timestamp({series('chat_agent_status')}) and {current}",
             comment="When the agent's current status started, for schemas without a status "
-            "history (Chatwoot): the time Prometheus first saw it, kept from the rule's own "
-            "previous value while that status stays current. A status left stops the series, "
+            "history (Chatwoot): the time of the first scrape that saw it, kept from the "
+            "rule's own previous value while that status stays current. timestamp() takes a "
+            "plain selector: VictoriaMetrics' vmalert would turn timestamp() of an expression "
+            "into a subquery aligned to its evaluation step. A status left stops the series, "
             "and Prometheus writes it a staleness marker, so the status re-entered later "
             "starts anew; so does a disconnected agent, whose chat_agent_status vanishes. "
             '"and" matches on every label, the agent\'s name included: a renamed agent starts '
