@@ -9,9 +9,15 @@ caller appends with the process metrics.
 """
 
 import math
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
 
 from exporter.collector import Family
+
+# Level 1: three times faster than the default on a large scrape, 20 % bigger.
+GZIP_LEVEL = 1
+# zlib's window size with a gzip header and trailer (RFC 1952) rather than zlib's own.
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
 
 
 def _number(number: float) -> str:
@@ -29,14 +35,43 @@ def _help(text: str, openmetrics: bool) -> str:
     return escaped.replace('"', '\\"') if openmetrics else escaped
 
 
-def encode(families: Iterable[Family], openmetrics: bool) -> bytes:
-    """The families as exposition text, without OpenMetrics' ``# EOF``."""
-    lines: list[str] = []
+def _texts(families: Iterable[Family], openmetrics: bool) -> Iterator[bytes]:
+    """Each family as exposition text, one at a time."""
     for family in families:
         name = family.name
-        lines.append(f"# HELP {name} {_help(family.help, openmetrics)}\n# TYPE {name} gauge\n")
+        lines = [f"# HELP {name} {_help(family.help, openmetrics)}\n# TYPE {name} gauge\n"]
         lines.extend(
             f"{name}{{{labels}}} {_number(value)}\n" if labels else f"{name} {_number(value)}\n"
             for labels, value in family.samples
         )
-    return "".join(lines).encode()
+        yield "".join(lines).encode()
+
+
+def encode(families: Iterable[Family], openmetrics: bool) -> bytes:
+    """The families as exposition text, without OpenMetrics' ``# EOF``."""
+    return b"".join(_texts(families, openmetrics))
+
+
+def _gzip(texts: Iterable[bytes]) -> bytes:
+    """``texts`` as one gzip member (RFC 1952), compressed one after the other."""
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
+    parts = [compressor.compress(text) for text in texts]
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
+def gzip_member(text: bytes) -> bytes:
+    """``text`` as one gzip member. Members concatenated are one gzip stream (RFC 1952 2.2),
+    so a scrape's body can join members compressed apart."""
+    return _gzip((text,))
+
+
+def encode_gzip(families: Iterable[Family], openmetrics: bool) -> bytes:
+    """``encode``'s text as one gzip member, compressed family by family: the whole text,
+    several times the compressed size, is never held at once."""
+    return _gzip(_texts(families, openmetrics))
+
+
+def gunzip(member: bytes) -> bytes:
+    """The text of a gzip member written here."""
+    return zlib.decompress(member, _GZIP_WBITS)

@@ -1,5 +1,7 @@
 """The fast encoder says exactly what prometheus-client's own encoders would say."""
 
+import gzip
+
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -11,7 +13,7 @@ from prometheus_client.openmetrics.parser import (
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from exporter.collector import Family, escape
-from exporter.exposition import encode
+from exporter.exposition import encode, encode_gzip, gunzip, gzip_member
 
 NAMES = ["plain", 'quote " inside', "back\\slash", "literal \\n", "new\nline", "Chloé 日本", ""]
 VALUES = [0, 1, -3, 0.1, 2 / 3, 1e20, 123456789012, 4.2e-7]
@@ -97,3 +99,15 @@ def test_numbers(value: float, text: str) -> None:
         .decode()
         .endswith(f"\nx {text}\n")
     )
+
+
+@pytest.mark.parametrize("openmetrics", [False, True])
+def test_the_gzip_member_holds_the_text_and_members_join(openmetrics: bool) -> None:
+    text = encode(_ours(), openmetrics)
+    member = encode_gzip(_ours(), openmetrics)
+    assert member[:2] == b"\x1f\x8b"  # a gzip header, not zlib's
+    assert gzip.decompress(member) == text
+    # Concatenated members read as one stream, the way a scrape's body is sent.
+    joined = gzip_member(b"# before\n") + member + gzip_member(b"# after\n")
+    assert gzip.decompress(joined) == b"# before\n" + text + b"# after\n"
+    assert gunzip(member) == text

@@ -5,9 +5,11 @@ import gc
 import logging
 import time
 import tracemalloc
+import zlib
 from collections.abc import AsyncIterator
 from datetime import datetime
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -114,6 +116,59 @@ async def test_name_filter_and_compression(
         "chat_up",
         "chat_slots",
     }
+
+
+def _members(body: bytes) -> list[bytes]:
+    """The decompressed text of each gzip member of ``body``, in order."""
+    members = []
+    while body:
+        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        members.append(member.decompress(body))
+        assert member.eof, "a truncated gzip member"
+        body = member.unused_data
+    return members
+
+
+def _steady(text: bytes) -> list[bytes]:
+    """The lines that do not change from one scrape of an outcome to the next."""
+    moving = (b"chat_snapshot_age_seconds", b"process_", b"python_gc_")
+    return [line for line in text.splitlines() if not any(word in line for word in moving)]
+
+
+@pytest.mark.parametrize("accept", ["text/plain", "application/openmetrics-text; version=1.0.0"])
+async def test_a_gzip_scrape_is_the_plain_one_in_three_members(
+    sqlite_url: str, accept: str
+) -> None:
+    """Health, the shared chat figures, process metrics: gzip members joined into one stream
+    (RFC 1952 2.2), which decompresses to what a client without gzip receives."""
+    s = Scenario()
+    site = s.site("main")
+    s.session(s.agent("Ann", [site]), "available", "2000-01-01 00:00:00")
+    await s.write(sqlite_url)
+    engine = create_engine(sqlite_url)
+    collection = Collection(
+        engine, ReferenceSource(Settings()), statement_timeout=5, min_interval=60
+    )
+    app = create_app(collection, timeout=10, scrape_timeout_offset=0.5)
+    async with (
+        TestClient(TestServer(app, host="127.0.0.1")) as test_client,
+        aiohttp.ClientSession(auto_decompress=False) as session,
+    ):
+        url = test_client.make_url("/metrics")
+        headers = {"Accept": accept}
+        async with session.get(url, headers={**headers, "Accept-Encoding": "gzip"}) as response:
+            assert response.headers["Content-Encoding"] == "gzip"
+            gzipped = await response.read()
+        async with session.get(url, headers={**headers, "Accept-Encoding": "identity"}) as response:
+            assert "Content-Encoding" not in response.headers
+            plain = await response.read()
+    await engine.dispose()
+    health, figures, process = _members(gzipped)
+    assert health.startswith(b"# HELP chat_up ")
+    assert figures.startswith(b"# HELP chat_agents ")
+    assert b'agent="Ann"' in figures
+    assert process.startswith(b"# HELP process_") or process.startswith(b"# HELP python_")
+    assert _steady(health + figures + process) == _steady(plain)
 
 
 async def test_landing_page_and_probes(client: TestClient[web.Request, web.Application]) -> None:
