@@ -16,7 +16,7 @@ from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
-from mixin.settings import DEFAULTS, Settings
+from mixin.settings import Settings
 
 # Data source uids provisioned by provisioning/datasources/chat.yaml.
 PROMETHEUS_UID = "chat-prometheus"
@@ -44,10 +44,6 @@ TRANSPARENT = "transparent"
 
 # Colour of each documented agent status, everywhere it appears.
 STATUS_COLOURS = {"available": GREEN, "busy": ORANGE, "unavailable": RED}
-
-# The default service-level objective, which the shipped dashboards colour by; the value
-# lives in mixin/settings.py with the rules' thresholds.
-SERVICE_LEVEL_OBJECTIVE = DEFAULTS.service_level_objective
 
 
 def dashboard_base(uid: str, title: str, description: str) -> dashboard.Dashboard:

@@ -36,7 +36,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dashboards.panels import SERVICE_LEVEL_OBJECTIVE
+from mixin.settings import DEFAULTS
 from tests.builder import Scenario, reset_schema
 from tests.grafana import substitute
 from tests.servers import (
@@ -334,7 +334,7 @@ def test_recording_rules_compute_the_scenario(stack: Stack) -> None:
     # Paris's own objective; lyon the default.
     assert values(query("site:chat_service_level_objective:ratio"), "site") == {
         ("paris",): 0.9,
-        ("lyon",): SERVICE_LEVEL_OBJECTIVE,
+        ("lyon",): DEFAULTS.service_level_objective,
     }
 
 
