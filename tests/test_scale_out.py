@@ -48,8 +48,8 @@ from tests.servers import (
     prometheus,
     throwaway_postgres,
 )
+from tests.stack import ago, contact_centre
 from tests.test_collection import CountingFetch
-from tests.test_end_to_end import ago, contact_centre
 
 pytestmark = pytest.mark.slow
 
