@@ -40,6 +40,7 @@ from dashboards.panels import (
 from mixin.settings import Settings
 
 TITLE = "Agents"
+MIN_COLUMN_WIDTH = 80
 LABELS = "site, agent_id, agent"
 # The status as a number, so that it merges like the other columns; shown through mappings.
 STATUS_CODES = {
@@ -59,7 +60,7 @@ class Column:
     """One column: its query's refId, display name, PromQL and field overrides.
 
     A column shows its query's value, or with ``label`` that label of the query's series
-    (its value field then dropped).
+    (its value field then dropped, unless another column of the same query shows it).
     """
 
     ref_id: str
@@ -95,10 +96,11 @@ def status_code(settings: Settings) -> str:
 
 
 def turnover(settings: Settings) -> str:
-    """The agent's turnover, only when all of today's sales are in one currency."""
+    """The agent's turnover and its currency, only when all of today's sales are in one
+    currency."""
     amounts = selector(settings, "chat_agent_turnover_today")
     return (
-        f"{per_agent(amounts, 'sum')} and on (site, agent_id) "
+        f"{per_agent(amounts, 'sum', f'{LABELS}, currency')} and on (site, agent_id) "
         f"(count by (site, agent_id) ({amounts}) == 1)"
     )
 
@@ -167,7 +169,10 @@ def columns(settings: Settings) -> tuple[Column, ...]:
             _raw(settings, "site_agent:chat_conversations_per_hour:today"),
             (prop("decimals", 1),),
         ),
-        Column("F", "T/O", turnover(settings), (prop("decimals", 2),)),
+        # An amount of money: every digit and the cents ("short" would show 1.23 K), then
+        # the currency, which may differ from site to site.
+        Column("F", "T/O", turnover(settings), (prop("unit", "none"), prop("decimals", 2))),
+        Column("F", "Currency", turnover(settings), label="currency"),
         Column(
             "G",
             "Conv. rate",
@@ -186,7 +191,9 @@ def columns(settings: Settings) -> tuple[Column, ...]:
                 prop("max", 5),
                 prop("thresholds", satisfaction_thresholds(settings).build()),
                 prop("color", by_thresholds().build()),
-                prop("custom.cellOptions", common.TableColorTextCellOptions()),
+                # Its own background, not coloured text: on a row turned red by a signal,
+                # green or orange text on red could not be read.
+                prop("custom.cellOptions", coloured_background()),
             ),
         ),
         Column("J", "In progress (this site)", _raw(settings, "chat_agent_conversations_active")),
@@ -230,20 +237,27 @@ def panel(settings: Settings) -> table.Panel:
         .description(DESCRIPTION)
         .datasource(PROMETHEUS)
         .unit("short")
+        # Grafana gives a column 150 px at least: the columns would need some 2 900 px and
+        # scroll out of sight on a 1 920 px wallboard; at 80 px they fit in 1 520.
+        .min_width(MIN_COLUMN_WIDTH)
         .span(24)
         .height(12)
         .cell_height(common.TableCellHeight.SM)
         .sort_by([common_builders.TableSortByFieldState().display_name("Signals").desc(True)])
     )
-    for column in shown:
-        agents = agents.with_target(table_target(column.ref_id, column.expr))
+    queries = {column.ref_id: column.expr for column in shown}
+    for ref_id, expr in queries.items():
+        agents = agents.with_target(table_target(ref_id, expr))
+    label_only = {column.value for column in shown if column.label} - {
+        column.value for column in shown if not column.label
+    }
     agents = (
         agents.with_transformation(model.DataTransformerConfig(id_val="merge", options={}))
         .with_transformation(
             organize(
                 [("site", "Site"), ("agent", "Agent")]
                 + [(column.field, column.name) for column in shown],
-                excluded=["Time", *(column.value for column in shown if column.label)],
+                excluded=["Time", *sorted(label_only)],
                 kept=["agent_id"],
             )
         )
@@ -259,8 +273,17 @@ def panel(settings: Settings) -> table.Panel:
                 },
             )
         )
-        # Hidden, not excluded: the agent's data link reads it.
-        .override_by_name("agent_id", [prop("custom.hidden", True)])
+        # Hidden, not excluded: the agent's data link reads it. hideFrom.viz is how Grafana
+        # 12 hides a table column; the older custom.hidden only works through a migration.
+        .override_by_name(
+            "agent_id",
+            [
+                prop(
+                    "custom.hideFrom",
+                    common.HideSeriesConfig(tooltip=False, legend=False, viz=True),
+                )
+            ],
+        )
         .override_by_name(
             "Agent",
             [

@@ -239,7 +239,8 @@ def panel_expectations(age: float) -> dict[tuple[str, str], dict[Labels, Any]]:
             alice: pytest.approx(2 / (2 + h), rel=3e-3),
             bob: pytest.approx(2 / (1 + h), rel=3e-3),
         },
-        ("Agents", "F"): {bob: 50},  # Alice sold nothing: no turnover series
+        # Alice sold nothing: no turnover series.
+        ("Agents", "F"): {paris(agent_id="2", agent="Bob", currency="EUR"): 50},
         ("Agents", "G"): {alice: 0, bob: 1 / 2},
         ("Agents", "H"): {alice: 0, bob: 1},
         ("Agents", "I"): {alice: (5 + 4 + 3) / 3, bob: (2 + 1) / 2},
