@@ -21,6 +21,7 @@ from grafana_foundation_sdk.models import dashboard as model
 
 from dashboards.panels import (
     BLUE,
+    CLOCK,
     LIVE_CONVERSATIONS_URL,
     PROMETHEUS,
     RED,
@@ -147,21 +148,21 @@ def columns(settings: Settings) -> tuple[Column, ...]:
             per_agent(selector(settings, "chat_agent_status_reason"), labels=f"{LABELS}, reason"),
             label="reason",
         ),
-        Column("N", "In status for", in_status_for(settings), (prop("unit", "s"),)),
+        Column("N", "In status for", in_status_for(settings), (prop("unit", CLOCK),)),
         Column(
             "B",
             "Presence",
             _raw(settings, "chat_agent_presence_seconds_today"),
-            (prop("unit", "s"),),
+            (prop("unit", CLOCK),),
         ),
-        Column("O", "Available today", status_today(settings, "available"), (prop("unit", "s"),)),
-        Column("P", "Busy today", status_today(settings, "busy"), (prop("unit", "s"),)),
+        Column("O", "Available today", status_today(settings, "available"), (prop("unit", CLOCK),)),
+        Column("P", "Busy today", status_today(settings, "busy"), (prop("unit", CLOCK),)),
         Column("C", "Contacts", _raw(settings, "chat_agent_conversations_today")),
         Column(
             "D",
             "AHT",
             _raw(settings, "site_agent:chat_handling_time_seconds:avg_today"),
-            (prop("unit", "s"),),
+            (prop("unit", CLOCK),),
         ),
         Column(
             "E",
@@ -237,7 +238,7 @@ def panel(settings: Settings) -> table.Panel:
         .description(DESCRIPTION)
         .datasource(PROMETHEUS)
         .unit("short")
-        # Grafana gives a column 150 px at least: the columns would need some 2 900 px and
+        # Grafana gives a column 150 px at least: the 19 columns would need 2 850 px and
         # scroll out of sight on a 1 920 px wallboard; at 80 px they fit in 1 520.
         .min_width(MIN_COLUMN_WIDTH)
         .span(24)
@@ -273,17 +274,9 @@ def panel(settings: Settings) -> table.Panel:
                 },
             )
         )
-        # Hidden, not excluded: the agent's data link reads it. hideFrom.viz is how Grafana
-        # 12 hides a table column; the older custom.hidden only works through a migration.
-        .override_by_name(
-            "agent_id",
-            [
-                prop(
-                    "custom.hideFrom",
-                    common.HideSeriesConfig(tooltip=False, legend=False, viz=True),
-                )
-            ],
-        )
+        # Hidden, not excluded: the agent's data link reads it. "Hide in table" of Grafana
+        # 12's table panel (the older custom.hidden only works through a migration).
+        .override_by_name("agent_id", [prop("custom.hideFrom.viz", True)])
         .override_by_name(
             "Agent",
             [
@@ -297,4 +290,6 @@ def panel(settings: Settings) -> table.Panel:
     for column in shown:
         if column.properties:
             agents = agents.override_by_name(column.name, list(column.properties))
-    return agents
+    # Headers on two lines where they need to: at 80 to 100 px, "Available today" or "In
+    # progress (this site)" would lose their first letters.
+    return agents.override_by_regexp(".*", [prop("custom.wrapHeaderText", True)])

@@ -17,6 +17,7 @@ from grafana_foundation_sdk.models import dashboard as model
 
 from dashboards.panels import (
     BLUE,
+    CLOCK,
     DATABASE,
     LIVE_CONVERSATIONS_UID,
     RED,
@@ -241,8 +242,8 @@ COLUMNS = (
     ("agent", "Agent", "none"),
     ("channel", "Channel", "none"),
     ("started_at", "Started at", "none"),
-    ("duration_seconds", "Duration", "s"),
-    ("wait_seconds", "Wait for reply", "s"),
+    ("duration_seconds", "Duration", CLOCK),
+    ("wait_seconds", "Wait for reply", CLOCK),
     ("handling_signal", "Handling signal", "none"),
     ("response_signal", "Response signal", "none"),
 )

@@ -45,6 +45,14 @@ TRANSPARENT = "transparent"
 # Colour of each documented agent status, everywhere it appears.
 STATUS_COLOURS = {"available": GREEN, "busy": ORANGE, "unavailable": RED}
 
+# How a duration in seconds reads in a table cell: 01:33:36, exact to the second and as narrow
+# at 5 min as at 5 h (the unit "s" shows "1.56 hours" or "5.67 mins").
+CLOCK = "dthms"
+
+# The words a supervisor reads for the label values that are identifiers: the signals and the
+# satisfaction criteria.
+WORDS = {"handling_duration": "handling time", "response_time": "response time"}
+
 
 def dashboard_base(uid: str, title: str, description: str) -> dashboard.Dashboard:
     """The settings both dashboards share: read-only, today so far, refreshed every 30 s.
@@ -253,3 +261,27 @@ def organize(
             "renameByName": dict(columns),
         },
     )
+
+
+def readable_names() -> list[model.DataTransformerConfig]:
+    """Series named after a signal or a criterion, renamed in ``WORDS`` (renameByRegex: the
+    whole name must match)."""
+    return [
+        model.DataTransformerConfig(
+            id_val="renameByRegex",
+            options={"regex": f"(.*){identifier}(.*)", "renamePattern": f"$1{words}$2"},
+        )
+        for identifier, words in WORDS.items()
+    ]
+
+
+def readable_values() -> list[model.ValueMapping]:
+    """A label column's identifiers shown in ``WORDS``."""
+    return [
+        model.ValueMap(
+            options={
+                identifier: model.ValueMappingResult(text=words, index=index)
+                for index, (identifier, words) in enumerate(WORDS.items())
+            }
+        )
+    ]

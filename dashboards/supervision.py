@@ -9,6 +9,8 @@ and the thresholds the rules judge by colour the panels. Figures of several site
 computed from their summed counts: a ratio of sums, never an average of the sites' ratios.
 """
 
+import re
+
 from grafana_foundation_sdk.builders import bargauge, dashboard, prometheus, stat, table, timeseries
 from grafana_foundation_sdk.builders import common as common_builders
 from grafana_foundation_sdk.cog import builder as cogbuilder
@@ -40,6 +42,8 @@ from dashboards.panels import (
     palette,
     progress_thresholds,
     prop,
+    readable_names,
+    readable_values,
     satisfaction_thresholds,
     selector,
     table_target,
@@ -226,7 +230,10 @@ def service_level(settings: Settings) -> stat.Panel:
         )
         .decimals(0)
         .thresholds(thresholds(RED, (settings.service_level_objective, GREEN)))
+        # Each site's figure, then all selected, then the objectives: Grafana shows them in
+        # the order of the queries.
         .with_target(target("A", f"{level} >= {objective}", "{{site}}", instant=True))
+        .with_target(target("D", f"{level} < {objective}", "{{site}}", instant=True))
         .with_target(
             _all_selected(
                 settings,
@@ -243,7 +250,6 @@ def service_level(settings: Settings) -> stat.Panel:
                 instant=True,
             )
         )
-        .with_target(target("D", f"{level} < {objective}", "{{site}}", instant=True))
         .override_by_query("A", [prop("color", fixed_colour(GREEN))])
         .override_by_query("C", [prop("color", fixed_colour(BLUE))])
         .override_by_query("D", [prop("color", fixed_colour(RED))])
@@ -386,20 +392,24 @@ def average_satisfaction(settings: Settings) -> stat.Panel:
 
 
 def satisfaction_by_criterion(settings: Settings) -> stat.Panel:
-    return _satisfaction_stat(
-        settings,
-        "Satisfaction by criterion",
-        "Average score (1 to 5) of today's ratings of each site's conversations for each "
-        "criterion (welcome, response time, quality; on Chatwoot a single one, overall). "
-        + _satisfaction_bands(settings),
-        12,
-    ).with_target(
-        target(
-            "A",
-            selector(settings, "site_criterion:chat_satisfaction_score:avg_today"),
-            "{{site}} · {{criterion}}",
-            instant=True,
+    return (
+        _satisfaction_stat(
+            settings,
+            "Satisfaction by criterion",
+            "Average score (1 to 5) of today's ratings of each site's conversations for each "
+            "criterion (welcome, response time, quality; on Chatwoot a single one, overall). "
+            + _satisfaction_bands(settings),
+            12,
         )
+        .with_target(
+            target(
+                "A",
+                selector(settings, "site_criterion:chat_satisfaction_score:avg_today"),
+                "{{site}} · {{criterion}}",
+                instant=True,
+            )
+        )
+        .transformations(readable_names())
     )
 
 
@@ -450,14 +460,14 @@ def satisfaction_through_the_day(settings: Settings) -> timeseries.Panel:
                 "{{site}} · {{criterion}}",
             )
         )
+        .transformations(readable_names())
         .decimals(2)
         .min(1)
         .max(5)
         .thresholds(satisfaction_thresholds(settings))
+        # Bands only: threshold lines would be drawn in the colours of the series.
         .thresholds_style(
-            common_builders.GraphThresholdsStyleConfig().mode(
-                common.GraphThresholdsStyleMode.LINE_AND_AREA
-            )
+            common_builders.GraphThresholdsStyleConfig().mode(common.GraphThresholdsStyleMode.AREA)
         )
         .fill_opacity(0)
         .override_by_query("A", [prop("custom.lineWidth", 4)])
@@ -466,6 +476,7 @@ def satisfaction_through_the_day(settings: Settings) -> timeseries.Panel:
 
 # 4. Objectives
 
+OBJECTIVE_BAR_HEIGHT = 32
 OBJECTIVE_COLOURS = (
     "Red below 50 %, orange below 100 %, green when reached. For handling time, where lower "
     "is better, progress is inverted: target / value."
@@ -493,6 +504,13 @@ def _objectives(
         .display_mode(common.BarGaugeDisplayMode.BASIC)
         .value_mode(common.BarGaugeValueMode.COLOR)
         .show_unfilled(True)
+        # Bars of a fixed height, however few the objectives (auto sizing stretches one bar
+        # over the whole panel).
+        .sizing(common.BarGaugeSizing.MANUAL)
+        .min_viz_height(OBJECTIVE_BAR_HEIGHT)
+        .max_viz_height(OBJECTIVE_BAR_HEIGHT)
+        # A lone bar keeps its name: Grafana drops it unless the panel names its fields.
+        .display_name(re.sub(r"\{\{(\w+)\}\}", r"${__field.labels.\1}", legend_format))
         .with_target(
             target(
                 "A",
@@ -601,6 +619,7 @@ def _signal_stat(
         )
         .color_mode(common.BigValueColorMode.BACKGROUND)
         .thresholds(thresholds(GREEN, (1, RED)))
+        .transformations(readable_names())
     )
 
 
@@ -715,8 +734,8 @@ def free_slots_and_forecast(settings: Settings) -> timeseries.Panel:
 # 6. Signals
 
 SIGNALS = (
-    "handling_duration: a conversation handled for longer than the site's threshold; "
-    "response_time: a visitor waiting longer than the site's threshold for a reply."
+    "Handling time: a conversation handled for longer than the site's threshold; "
+    "response time: a visitor waiting longer than the site's threshold for a reply."
 )
 
 
@@ -749,6 +768,7 @@ def signals_through_the_day(settings: Settings) -> timeseries.Panel:
                 "{{site}} · {{signal}}",
             )
         )
+        .transformations(readable_names())
         .line_interpolation(common.LineInterpolation.STEP_AFTER)
     )
 
@@ -763,6 +783,8 @@ def signal_thresholds(settings: Settings) -> table.Panel:
         )
         .datasource(PROMETHEUS)
         .unit("s")
+        # Three columns of Grafana's 150 px would overflow the panel by a pixel or two.
+        .min_width(agent_table.MIN_COLUMN_WIDTH)
         .span(6)
         .height(8)
         .with_target(
@@ -785,6 +807,7 @@ def signal_thresholds(settings: Settings) -> table.Panel:
                 ]
             )
         )
+        .override_by_name("Signal", [prop("mappings", readable_values())])
     )
 
 

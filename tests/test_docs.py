@@ -126,7 +126,7 @@ EXPECTED: dict[str, list[tuple[dict[str, str], float]]] = {
     "Contacts": [(AGENT, 4)],
     "AHT": [(AGENT, 300)],  # 900 s over 3 ended
     "Contacts/H": [(AGENT, 2)],  # 4 in 2 hours
-    "T/O": [({**AGENT, "currency": "EUR"}, 120.5)],
+    "T/O, Currency": [({**AGENT, "currency": "EUR"}, 120.5)],
     "Conv. rate": [(AGENT, 0.25)],
     "Transactions": [(AGENT, 2)],
     "Satisfaction": [(AGENT, 13 / 3)],
