@@ -38,6 +38,9 @@ PACKAGES = {
     "vmalert": "victoria-metrics",
     "kubectl": "kubectl",
     "systemd-analyze": "systemd",
+    "chromium": "chromium",
+    "node": "nodejs",
+    "npm": "npm",
 }
 
 

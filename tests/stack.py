@@ -2,7 +2,8 @@
 server, the exporter reading it, Prometheus with the project's own configuration and rules,
 Alertmanager with the project's routing sending to a local webhook, VictoriaMetrics and vmalert.
 
-tests/test_end_to_end.py checks it; tests/pictures.py shows it through Grafana's code.
+tests/test_end_to_end.py checks it; tests/test_grafana_frontend.py and tests/pictures.py show it
+through Grafana's code.
 """
 
 import asyncio
