@@ -1,4 +1,4 @@
-// The panel replicas (src/panel-*.tsx) copy Grafana 12.4.10's application code: drawing with
+// The panel replicas (src/panel-*.tsx) follow Grafana 12.4.10's application code: drawing with
 // other versions of Grafana's packages would mix versions silently. Each panel plugin's schema,
 // published in @grafana/schema, carries the version it was built from.
 import {
