@@ -55,6 +55,7 @@ SIZES = {
     "S": Size(sites=3, agents=30, connected=20, conversations=2_000, waiting=20),
     "M": Size(sites=20, agents=500, connected=300, conversations=50_000, waiting=200),
     "L": Size(sites=100, agents=5_000, connected=2_000, conversations=300_000, waiting=500),
+    "XL": Size(sites=200, agents=10_000, connected=4_000, conversations=600_000, waiting=1_000),
 }
 
 
@@ -307,6 +308,8 @@ def main() -> None:
         return
     if make_url(args.database_url).get_backend_name() not in ("postgresql", "postgres"):
         parser.error("the Chatwoot schema needs a PostgreSQL database")
+    if args.size not in CHATWOOT_SIZES:
+        parser.error(f"the Chatwoot schema comes in sizes {', '.join(sorted(CHATWOOT_SIZES))}")
     asyncio.run(generate_chatwoot(args.database_url, CHATWOOT_SIZES[args.size]))
 
 
