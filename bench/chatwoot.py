@@ -263,8 +263,9 @@ def statements(size: Size, now: int) -> list[str]:
     return [*_people(size, now), *_plan(size, now), *_contents(size, now)]
 
 
-async def generate(url: str, size: Size) -> None:
-    """Drop and recreate Chatwoot's tables at ``url`` and fill them; prints timings and counts."""
+async def generate(url: str, size: Size, now: int | None = None) -> None:
+    """Drop and recreate Chatwoot's tables at ``url`` and fill them for Unix time
+    ``now`` (the current time by default; tests fix it); prints timings and counts."""
     await create_database(url)
     engine = create_engine(url, read_only=False, pool_size=1)
     ddl = chatwoot_ddl()
@@ -289,7 +290,9 @@ async def generate(url: str, size: Size) -> None:
                 )
             ).all()
             await timed(connection, [f"DROP INDEX {index.name}" for index in indexes])
-            load = await timed(connection, statements(size, int(time.time())))
+            load = await timed(
+                connection, statements(size, int(time.time()) if now is None else now)
+            )
             build = await timed(connection, [index.definition for index in indexes])
             counts = {
                 table: await connection.scalar(text(f"SELECT count(*) FROM {table}"))

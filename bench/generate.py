@@ -247,8 +247,9 @@ def _create_indexes(connection: Connection) -> None:
             index.create(connection)
 
 
-async def generate(url: str, size: Size) -> None:
-    """Drop and recreate the reference schema at ``url`` and fill it; prints timings and counts."""
+async def generate(url: str, size: Size, now: int | None = None) -> None:
+    """Drop and recreate the reference schema at ``url`` and fill it for Unix time ``now``
+    (the current time by default; tests fix it); prints timings and counts."""
     if make_url(url).get_backend_name() in ("postgresql", "postgres"):
         await create_database(url)
     engine = create_engine(url, read_only=False, pool_size=1)
@@ -262,7 +263,9 @@ async def generate(url: str, size: Size) -> None:
             await connection.run_sync(metadata.drop_all)
             for table in metadata.sorted_tables:
                 await connection.execute(CreateTable(table))
-            load = await timed(connection, statements(flavour, size, int(time.time())))
+            load = await timed(
+                connection, statements(flavour, size, int(time.time()) if now is None else now)
+            )
             index_started = time.perf_counter()
             await connection.run_sync(_create_indexes)
             indexes = time.perf_counter() - index_started

@@ -108,7 +108,7 @@ class _Encodings:
             self.outcome, self.by_format = outcome, {}
         if openmetrics not in self.by_format:
             self.by_format[openmetrics] = asyncio.ensure_future(
-                asyncio.to_thread(_compressed, outcome, openmetrics, help_suffix)
+                asyncio.to_thread(compressed_figures, outcome, openmetrics, help_suffix)
             )
         # A scrape that gives up must not cancel the encoding the others wait for.
         return await asyncio.shield(self.by_format[openmetrics])
@@ -118,7 +118,8 @@ def _figures(outcome: Outcome, help_suffix: str) -> list[Family]:
     return data_families(outcome.snapshot, help_suffix) if outcome.snapshot else []
 
 
-def _compressed(outcome: Outcome, openmetrics: bool, help_suffix: str) -> bytes:
+def compressed_figures(outcome: Outcome, openmetrics: bool, help_suffix: str = "") -> bytes:
+    """The chat figures of ``outcome`` as the middle gzip member of an unfiltered scrape."""
     return encode_gzip(_figures(outcome, help_suffix), openmetrics)
 
 
