@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Row
 
@@ -21,6 +21,7 @@ from exporter.readings import Readings, Rows
 from exporter.settings import Settings
 from exporter.snapshot import (
     DAY_SUMS,
+    NOTHING,
     RATING_SUMS,
     Agent,
     Day,
@@ -64,8 +65,13 @@ def assemble(
     for row in readings.status_times:
         day = readings.presence_days[row.day]
         status_times[day][row.agent_id][row.status] = float(row.seconds or 0)
-    sessions = {row.agent_id: row for row in readings.sessions}
-    agents = {(row.scope, row.agent_id): row for row in readings.agents}
+    session = _columns(readings.sessions, ("agent_id", "status_since", "reason"))
+    sessions = {
+        agent_id: (_unix(since), reason)
+        for agent_id, since, reason in map(session, readings.sessions)
+    }
+    agent = _columns(readings.agents, ("scope", *_AGENT_COLUMNS))
+    agents = {(row[0], row[1]): row[1:] for row in map(agent, readings.agents)}
     statuses, connected = _by_site(readings.statuses), _by_site(readings.connected)
     days, turnover, ratings = (
         _by_site(readings.days),
@@ -73,6 +79,7 @@ def assemble(
         _by_site(readings.ratings),
     )
     live, goals = _by_site(readings.live), _by_site(readings.objectives)
+    every = [_stored_goal(row) for row in goals.pop(None, [])]
     return Snapshot(
         taken_at=readings.taken_at,
         capabilities=capabilities,
@@ -91,7 +98,7 @@ def assemble(
                 turnover_rows=turnover[day.site_id],
                 rating_rows=ratings[day.site_id],
                 live_rows=live[day.site_id],
-                goals=_goals(day.name, goals[day.site_id], goals[None], settings),
+                goals=_goals(day.name, goals[day.site_id], every, settings),
                 capabilities=capabilities,
             )
             for day in sorted(readings.sites, key=lambda day: day.name)
@@ -111,7 +118,7 @@ def _stored_goal(row: Row[Any]) -> _Goal:
     return _Goal(row.name, row.metric, row.agent_id, float(row.target), row.currency)
 
 
-def _goals(site: str, own: Rows, every: Rows, settings: Settings) -> list[_Goal]:
+def _goals(site: str, own: Rows, every: Sequence[_Goal], settings: Settings) -> list[_Goal]:
     """The site's objectives, one per name, metric and agent: two would be published as the
     same series with two values. The most specific wins (the site's own over every site's),
     then the database's over the configuration's; the others are reported once."""
@@ -127,7 +134,7 @@ def _goals(site: str, own: Rows, every: Rows, settings: Settings) -> list[_Goal]
     ordered = [
         *map(_stored_goal, own),
         *configured[site],
-        *map(_stored_goal, every),
+        *every,
         *configured[None],
     ]
     for goal in ordered:
@@ -156,7 +163,6 @@ def _columns(rows: Rows, names: Sequence[str]) -> Callable[[Row[Any]], Any]:
     return itemgetter(*(fields.index(name) for name in names))
 
 
-_DaySums = tuple[int, int, float, int, int, int, float, int, int]  # DAY_SUMS' types
 _SITE_DAY_SUMS = tuple(f"site_{name}" for name in DAY_SUMS)
 _SITE_RATING_SUMS = tuple(f"site_{name}" for name in RATING_SUMS)
 
@@ -177,32 +183,36 @@ def _day_figures(
     sums, site_sums = _columns(rating_rows, RATING_SUMS), _columns(rating_rows, _SITE_RATING_SUMS)
     for row in rating_rows:
         agent_id, criterion = key(row)
-        ratings[agent_id][criterion] = Ratings(*sums(row))
+        ratings[agent_id][criterion] = Ratings._make(sums(row))
         if criterion not in site_ratings:
-            site_ratings[criterion] = Ratings(*site_sums(row))
-    agent_id = _columns(day_rows, ("agent_id",))
-    sums = _columns(day_rows, DAY_SUMS)
-    agents = {
-        agent_id(row): Day(
-            *cast(_DaySums, sums(row)), turnover[agent_id(row)], ratings[agent_id(row)]
-        )
-        for row in day_rows
-    }
+            site_ratings[criterion] = Ratings._make(site_sums(row))
+    key = _columns(day_rows, ("agent_id", *DAY_SUMS))
+    agents = {}
+    for agent_id, *figures in map(key, day_rows):
+        agents[agent_id] = Day._make((*figures, turnover[agent_id], ratings[agent_id]))
     if not day_rows:
         return agents, Day()
     site_sums = _columns(day_rows, _SITE_DAY_SUMS)
-    return agents, Day(*cast(_DaySums, site_sums(day_rows[0])), site_turnover, site_ratings)
+    return agents, Day._make((*site_sums(day_rows[0]), site_turnover, site_ratings))
+
+
+_AGENT_COLUMNS = ("agent_id", "name", "status", "slots", "active_all_sites")
+_AgentRow = tuple[int, str, str | None, int, int]  # _AGENT_COLUMNS' values
+_Session = tuple[float | None, str | None]  # status since (Unix time), reason
+_NO_SESSION: _Session = (None, None)
+_IDLE = (0, 0, 0)  # conversations in progress, handling and response signals
+_NO_DAY = Day()
 
 
 def _site(
     day: SiteDay,
     *,
-    agents: Mapping[tuple[int, int], Row[Any]],
+    agents: Mapping[tuple[int, int], _AgentRow],
     status_rows: Rows,
     connected: set[int],
     presence: Mapping[int, float],
     status_times: Mapping[int, Mapping[str, float]],
-    sessions: Mapping[int, Row[Any]],
+    sessions: Mapping[int, _Session],
     day_rows: Rows,
     turnover_rows: Rows,
     rating_rows: Rows,
@@ -215,7 +225,8 @@ def _site(
     waiting = [row for row in live_rows if row.waiting]
     in_progress = [row for row in live_rows if not row.waiting]
     agent_days, site_totals = _day_figures(day_rows, turnover_rows, rating_rows)
-    agent_live = {row.agent_id: row for row in in_progress if row.agent_id is not None}
+    mine = _columns(in_progress, ("agent_id", "agent_active", "agent_handling", "agent_response"))
+    agent_live = {row[0]: row[1:] for row in map(mine, in_progress) if row[0] is not None}
     candidates = connected | {i for i in agent_days if i is not None} | set(agent_live)
     listed = sorted(i for i in candidates if (day.scope, i) in agents)
     figures = tuple(
@@ -253,33 +264,33 @@ def _site(
 
 
 def _agent(
-    row: Row[Any],
+    row: _AgentRow,
     *,
     presence: Mapping[int, float],
     status_times: Mapping[int, Mapping[str, float]],
-    sessions: Mapping[int, Row[Any]],
+    sessions: Mapping[int, _Session],
     days: Mapping[int | None, Day],
-    live: Mapping[int, Row[Any]],
+    live: Mapping[int, tuple[int, int, int]],
 ) -> Agent:
-    mine = live.get(row.agent_id)
+    agent_id, name, status, slots, active_all_sites = row
+    active, handling, response = live.get(agent_id, _IDLE)
     # The session that gives the status; an agent the status query calls disconnected has none.
-    session = sessions.get(row.agent_id) if row.status is not None else None
+    status_since, reason = (
+        sessions.get(agent_id, _NO_SESSION) if status is not None else _NO_SESSION
+    )
     return Agent(
-        agent_id=row.agent_id,
-        name=row.name,
-        status=row.status,
-        presence_seconds=presence.get(row.agent_id, 0.0),
-        status_seconds=status_times.get(row.agent_id, {}),
-        status_since=_unix(session.status_since) if session else None,
-        reason=session.reason if session else None,
-        day=days.get(row.agent_id, Day()),
-        active=mine.agent_active if mine else 0,
-        active_all_sites=row.active_all_sites,
-        signals={
-            "handling_duration": mine.agent_handling if mine else 0,
-            "response_time": mine.agent_response if mine else 0,
-        },
-        slots=row.slots,
+        agent_id=agent_id,
+        name=name,
+        status=status,
+        presence_seconds=presence.get(agent_id, 0.0),
+        status_seconds=status_times.get(agent_id, NOTHING),
+        status_since=status_since,
+        reason=reason,
+        day=days.get(agent_id, _NO_DAY),
+        active=active,
+        active_all_sites=active_all_sites,
+        signals={"handling_duration": handling, "response_time": response},
+        slots=slots,
     )
 
 

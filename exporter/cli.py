@@ -6,7 +6,6 @@ the operator can fix ends the process with one line on standard error and exit s
 
 import argparse
 import asyncio
-import gc
 import logging
 import os
 import sys
@@ -18,7 +17,7 @@ from typing import NoReturn
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from exporter import __version__, logs
+from exporter import __version__, garbage, logs
 from exporter.collection import Collection
 from exporter.config import Config, ConfigError, database_url, load_config, with_redis_url
 from exporter.database import BadURL, Unreachable, async_url, create_engine, read_only, redact
@@ -213,7 +212,7 @@ def _serve(args: argparse.Namespace, config: Config, url: str, demo: bool = Fals
     )
     ssl_context = web_config.server_ssl_context() if web_config else None
     log.info("TLS is %s", "enabled" if ssl_context else "disabled")
-    _tune_garbage_collector()
+    garbage.tune()
     try:
         web.run_app(
             app, host=host, port=port, ssl_context=ssl_context, print=None, handle_signals=True
@@ -232,20 +231,6 @@ def _simulation(config: Config, url: str) -> Callable[[web.Application], AsyncIt
         except ValueError as error:
             raise Failure(str(error)) from error
     return simulation(url)
-
-
-def _tune_garbage_collector() -> None:
-    """Keep Python's cyclic collector from walking every object on every scrape.
-
-    A large scrape allocates a few hundred thousand short-lived, acyclic objects (rows,
-    figures, label strings) that reference counting frees. With the default thresholds they
-    trigger full collections that walked all long-lived objects too: about 200 ms of a
-    one-second scrape at the largest benchmark size (docs/performance.md). Freezing what
-    start-up created, and collecting the youngest generation every 50 000 allocations
-    rather than 700, keeps the collector for what it is for: cycles.
-    """
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
 
 
 async def _init_db(url: str) -> None:

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from exporter import garbage
 from exporter.database import Unreachable, read_only
 from exporter.snapshot import Snapshot
 from exporter.sources import Source, Unavailable
@@ -177,7 +178,8 @@ class Collection:
             async with asyncio.timeout_at(run.deadline) as run.timeout:
                 # Not the budget: a joining scrape may still lengthen the collection.
                 async with read_only(self._engine, self._statement_timeout) as connection:
-                    snapshot = await self._source.snapshot(connection, now)
+                    with garbage.paused():
+                        snapshot = await self._source.snapshot(connection, now)
         except TimeoutError:
             outcome = self._failure(f"timed out after {run.deadline - run.started:.3g}s", started)
         except Unreachable as error:

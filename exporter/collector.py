@@ -6,10 +6,12 @@ list of published metrics; docs/metrics.md documents each and a test holds the t
 ``exposition`` encodes the families for the wire.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TypeVar
+from operator import attrgetter
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from exporter import __version__
 from exporter.collection import Outcome
@@ -28,8 +30,29 @@ from exporter.snapshot import (
     Snapshot,
 )
 
-Samples = Iterable[tuple[Sequence[str], float]]
+Samples = Iterable[tuple[tuple[str, ...], float]]
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed(Generic[T]):
+    """Samples of one label of the family's own whose values are the keys of a mapping: the
+    documented values always, a missing one at 0, then any other key the data holds, sorted;
+    no sample at all when ``values`` gives None. ``documented`` is a fixed list, or True for
+    the snapshot's criteria; ``read`` turns a mapping's value (or ``missing``) into the
+    sample's value."""
+
+    values: Callable[[T], Mapping[str, Any] | None]
+    documented: Sequence[str] | bool
+    read: Callable[[Any], float] | None = None
+    missing: Any = 0
+
+
+Sampler: TypeAlias = "attrgetter[Any] | Keyed[T] | Callable[[T, Snapshot], Samples]"
+"""A family's samples of one subject. Hundreds of thousands of samples are read here, so the
+common shapes are read for every subject by C code: an ``attrgetter`` of the attribute
+holding the one value (no sample when None), or a ``Keyed`` mapping; otherwise a function
+gives (label values, value) pairs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +66,10 @@ class Spec:
     needs: str | None = None
 
 
-def _label_values(present: Iterable[str], documented: Sequence[str]) -> tuple[str, ...]:
+def _label_values(present: Iterable[str], documented: Sequence[str]) -> Sequence[str]:
     """The documented label values, always, then any other value the data holds."""
-    return (*documented, *sorted(set(present) - set(documented)))
-
-
-def _keyed(values: Mapping[str, float], documented: Sequence[str]) -> Samples:
-    return [((key,), values.get(key, 0)) for key in _label_values(values, documented)]
+    other = [value for value in present if value not in documented]
+    return (*documented, *sorted(other)) if other else documented
 
 
 def _ratings_by_bucket(ratings: Mapping[str, Ratings], criteria: Sequence[str]) -> Samples:
@@ -60,16 +80,12 @@ def _ratings_by_bucket(ratings: Mapping[str, Ratings], criteria: Sequence[str]) 
     ]
 
 
-def _one(value: float) -> Samples:
-    return [((), value)]
-
-
-SITE_METRICS: tuple[tuple[Spec, Callable[[Site, Snapshot], Samples]], ...] = (
+SITE_METRICS: tuple[tuple[Spec, Sampler[Site]], ...] = (
     (
         Spec(
             "chat_agents", "Connected agents assigned to the site, by current status.", ("status",)
         ),
-        lambda s, _: _keyed(s.agents, STATUSES),
+        Keyed(attrgetter("agents"), STATUSES),
     ),
     (
         Spec(
@@ -77,7 +93,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site, Snapshot], Samples]], ...] = (
             "Conversations in progress with an agent or bot on the site, by channel.",
             ("channel",),
         ),
-        lambda s, _: _keyed(s.active, CHANNELS),
+        Keyed(attrgetter("active"), CHANNELS),
     ),
     (
         Spec(
@@ -85,7 +101,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site, Snapshot], Samples]], ...] = (
             "Visitors waiting in the queue (no agent yet, not ended), by channel.",
             ("channel",),
         ),
-        lambda s, _: _keyed(s.waiting, CHANNELS),
+        Keyed(attrgetter("waiting"), CHANNELS),
     ),
     (
         Spec(
@@ -93,7 +109,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site, Snapshot], Samples]], ...] = (
             "Conversations in progress whose signal is triggered, by signal.",
             ("signal",),
         ),
-        lambda s, _: _keyed(s.signaled, SIGNALS),
+        Keyed(attrgetter("signaled"), SIGNALS),
     ),
     (
         Spec(
@@ -101,7 +117,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site, Snapshot], Samples]], ...] = (
             "Threshold beyond which a conversation in progress triggers the signal.",
             ("signal",),
         ),
-        lambda s, _: _keyed(s.thresholds, SIGNALS),
+        Keyed(attrgetter("thresholds"), SIGNALS),
     ),
     (
         Spec(
@@ -109,7 +125,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site, Snapshot], Samples]], ...] = (
             "Conversation slots of the available agents and bots assigned to the site.",
             ("kind",),
         ),
-        lambda s, _: _keyed(s.slots, SLOT_KINDS),
+        Keyed(attrgetter("slots"), SLOT_KINDS),
     ),
     (
         Spec(
@@ -117,22 +133,22 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site, Snapshot], Samples]], ...] = (
             "Free conversation slots of the available agents and bots assigned to the site.",
             ("kind",),
         ),
-        lambda s, _: _keyed(s.slots_available, SLOT_KINDS),
+        Keyed(attrgetter("slots_available"), SLOT_KINDS),
     ),
     (
         Spec("chat_conversations_today", "Conversations started on the site today (site time)."),
-        lambda s, _: _one(s.day.conversations),
+        attrgetter("day.conversations"),
     ),
     (
         Spec("chat_conversations_ended_today", "Conversations started today that have ended."),
-        lambda s, _: _one(s.day.ended),
+        attrgetter("day.ended"),
     ),
     (
         Spec(
             "chat_handling_time_seconds_today",
             "Total duration of the conversations started today that have ended.",
         ),
-        lambda s, _: _one(s.day.handling_seconds),
+        attrgetter("day.handling_seconds"),
     ),
     (
         Spec(
@@ -140,7 +156,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site, Snapshot], Samples]], ...] = (
             "Transactions of the conversations started today.",
             needs=SALES,
         ),
-        lambda s, _: _one(s.day.transactions),
+        attrgetter("day.transactions"),
     ),
     (
         Spec(
@@ -149,7 +165,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site, Snapshot], Samples]], ...] = (
             ("currency",),
             needs=SALES,
         ),
-        lambda s, _: _keyed(s.day.turnover, ()),
+        Keyed(attrgetter("day.turnover"), ()),
     ),
     (
         Spec(
@@ -157,7 +173,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site, Snapshot], Samples]], ...] = (
             "Conversations started today with at least one transaction.",
             needs=SALES,
         ),
-        lambda s, _: _one(s.day.converted),
+        attrgetter("day.converted"),
     ),
     (
         Spec(
@@ -165,7 +181,7 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site, Snapshot], Samples]], ...] = (
             "Sum of the satisfaction scores given to conversations started today, by criterion.",
             ("criterion",),
         ),
-        lambda s, snap: _keyed({k: r.score for k, r in s.day.satisfaction.items()}, snap.criteria),
+        Keyed(attrgetter("day.satisfaction"), True, attrgetter("score"), Ratings()),
     ),
     (
         Spec(
@@ -180,53 +196,53 @@ SITE_METRICS: tuple[tuple[Spec, Callable[[Site, Snapshot], Samples]], ...] = (
             "chat_conversations_answered_today",
             "Conversations started today that have had a first response from a human agent.",
         ),
-        lambda s, _: _one(s.day.answered),
+        attrgetter("day.answered"),
     ),
     (
         Spec(
             "chat_first_response_seconds_today",
             "Sum over today's answered conversations of the wait for their first response.",
         ),
-        lambda s, _: _one(s.day.first_response_seconds),
+        attrgetter("day.first_response_seconds"),
     ),
     (
         Spec(
             "chat_conversations_answered_in_target_today",
             "Conversations started today first answered within the service-level target.",
         ),
-        lambda s, _: _one(s.day.answered_in_target),
+        attrgetter("day.answered_in_target"),
     ),
     (
         Spec(
             "chat_conversations_abandoned_today",
             "Conversations started today that ended with no reply from any agent or bot.",
         ),
-        lambda s, _: _one(s.day.abandoned),
+        attrgetter("day.abandoned"),
     ),
     (
         Spec(
             "chat_service_level_target_seconds",
             "Wait for a first response within which a conversation is answered in target.",
         ),
-        lambda s, _: _one(s.service_level_seconds),
+        attrgetter("service_level_seconds"),
     ),
     (
         Spec(
             "chat_oldest_waiting_seconds",
             "How long the longest-waiting visitor in the queue has waited (0 if none).",
         ),
-        lambda s, _: _one(s.oldest_waiting_seconds),
+        attrgetter("oldest_waiting_seconds"),
     ),
 )
 
-AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent, Snapshot], Samples]], ...] = (
+AGENT_METRICS: tuple[tuple[Spec, Sampler[Agent]], ...] = (
     (
         Spec(
             "chat_agent_status",
             "Current status of a connected agent: 1 for its status, 0 for the others.",
             ("status",),
         ),
-        lambda a, _: _keyed({a.status: 1}, STATUSES) if a.status else [],
+        Keyed(lambda a: {a.status: 1} if a.status else None, STATUSES),
     ),
     (
         Spec(
@@ -234,7 +250,7 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent, Snapshot], Samples]], ...] = (
             "Time the agent has been connected today.",
             needs=PRESENCE,
         ),
-        lambda a, _: _one(a.presence_seconds),
+        attrgetter("presence_seconds"),
     ),
     (
         Spec(
@@ -243,7 +259,7 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent, Snapshot], Samples]], ...] = (
             ("status",),
             needs=PRESENCE,
         ),
-        lambda a, _: _keyed(a.status_seconds, STATUSES),
+        Keyed(attrgetter("status_seconds"), STATUSES),
     ),
     (
         Spec(
@@ -251,7 +267,7 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent, Snapshot], Samples]], ...] = (
             "Unix time at which the connected agent's current status started.",
             needs=PRESENCE,
         ),
-        lambda a, _: _one(a.status_since) if a.status_since is not None else [],
+        attrgetter("status_since"),
     ),
     (
         Spec(
@@ -267,21 +283,21 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent, Snapshot], Samples]], ...] = (
             "chat_agent_conversations_today",
             "Conversations of the agent started on the site today.",
         ),
-        lambda a, _: _one(a.day.conversations),
+        attrgetter("day.conversations"),
     ),
     (
         Spec(
             "chat_agent_conversations_ended_today",
             "Conversations of the agent started on the site today that have ended.",
         ),
-        lambda a, _: _one(a.day.ended),
+        attrgetter("day.ended"),
     ),
     (
         Spec(
             "chat_agent_handling_time_seconds_today",
             "Total duration of the agent's ended conversations started on the site today.",
         ),
-        lambda a, _: _one(a.day.handling_seconds),
+        attrgetter("day.handling_seconds"),
     ),
     (
         Spec(
@@ -289,7 +305,7 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent, Snapshot], Samples]], ...] = (
             "Transactions of the agent's conversations started on the site today.",
             needs=SALES,
         ),
-        lambda a, _: _one(a.day.transactions),
+        attrgetter("day.transactions"),
     ),
     (
         Spec(
@@ -298,7 +314,7 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent, Snapshot], Samples]], ...] = (
             ("currency",),
             needs=SALES,
         ),
-        lambda a, _: _keyed(a.day.turnover, ()),
+        Keyed(attrgetter("day.turnover"), ()),
     ),
     (
         Spec(
@@ -306,7 +322,7 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent, Snapshot], Samples]], ...] = (
             "The agent's conversations started on the site today with a transaction.",
             needs=SALES,
         ),
-        lambda a, _: _one(a.day.converted),
+        attrgetter("day.converted"),
     ),
     (
         Spec(
@@ -314,7 +330,7 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent, Snapshot], Samples]], ...] = (
             "Sum of the scores given to the agent's conversations started today, by criterion.",
             ("criterion",),
         ),
-        lambda a, snap: _keyed({k: r.score for k, r in a.day.satisfaction.items()}, snap.criteria),
+        Keyed(attrgetter("day.satisfaction"), True, attrgetter("score"), Ratings()),
     ),
     (
         Spec(
@@ -322,49 +338,49 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent, Snapshot], Samples]], ...] = (
             "Ratings given to the agent's conversations started today, by criterion.",
             ("criterion",),
         ),
-        lambda a, snap: _keyed({k: r.count for k, r in a.day.satisfaction.items()}, snap.criteria),
+        Keyed(attrgetter("day.satisfaction"), True, attrgetter("rated"), Ratings()),
     ),
     (
         Spec(
             "chat_agent_conversations_answered_today",
             "The agent's conversations started today that have had a first response.",
         ),
-        lambda a, _: _one(a.day.answered),
+        attrgetter("day.answered"),
     ),
     (
         Spec(
             "chat_agent_first_response_seconds_today",
             "Sum over the agent's answered conversations of today of the wait for an answer.",
         ),
-        lambda a, _: _one(a.day.first_response_seconds),
+        attrgetter("day.first_response_seconds"),
     ),
     (
         Spec(
             "chat_agent_conversations_answered_in_target_today",
             "The agent's conversations of today first answered within the service-level target.",
         ),
-        lambda a, _: _one(a.day.answered_in_target),
+        attrgetter("day.answered_in_target"),
     ),
     (
         Spec(
             "chat_agent_conversations_abandoned_today",
             "The agent's conversations of today that ended with no reply from any agent or bot.",
         ),
-        lambda a, _: _one(a.day.abandoned),
+        attrgetter("day.abandoned"),
     ),
     (
         Spec(
             "chat_agent_conversations_active",
             "Conversations in progress with the agent on this site.",
         ),
-        lambda a, _: _one(a.active),
+        attrgetter("active"),
     ),
     (
         Spec(
             "chat_agent_conversations_active_all_sites",
             "Conversations in progress with the agent on all sites.",
         ),
-        lambda a, _: _one(a.active_all_sites),
+        attrgetter("active_all_sites"),
     ),
     (
         Spec(
@@ -372,25 +388,25 @@ AGENT_METRICS: tuple[tuple[Spec, Callable[[Agent, Snapshot], Samples]], ...] = (
             "The agent's conversations in progress on the site whose signal is triggered.",
             ("signal",),
         ),
-        lambda a, _: _keyed(a.signals, SIGNALS),
+        Keyed(attrgetter("signals"), SIGNALS),
     ),
     (
         Spec("chat_agent_slots", "Conversations the agent can hold at once (max_slots)."),
-        lambda a, _: _one(a.slots),
+        attrgetter("slots"),
     ),
 )
 
-OBJECTIVE_METRICS: tuple[tuple[Spec, Callable[[Objective, Snapshot], Samples]], ...] = (
+OBJECTIVE_METRICS: tuple[tuple[Spec, Sampler[Objective]], ...] = (
     (
         Spec("chat_objective_target", "Target of the objective."),
-        lambda o, _: _one(o.target),
+        attrgetter("target"),
     ),
     (
         Spec(
             "chat_objective_value",
             "Today's value of the objective's metric for its scope (absent when undefined).",
         ),
-        lambda o, _: _one(o.value) if o.value is not None else [],
+        attrgetter("value"),
     ),
 )
 
@@ -471,33 +487,85 @@ def data_families(snapshot: Snapshot, help_suffix: str = "") -> list[Family]:
 
 
 def _table(
-    table: Sequence[tuple[Spec, Callable[[T, Snapshot], Samples]]],
+    table: Sequence[tuple[Spec, Sampler[T]]],
     subjects: Sequence[tuple[str, T]],
     help_suffix: str,
     snapshot: Snapshot,
 ) -> Iterator[Family]:
-    for spec, samples in table:
+    prefixes = [prefix for prefix, _ in subjects]
+    each = [subject for _, subject in subjects]
+    for spec, sampler in table:
         if spec.needs is not None and spec.needs not in snapshot.capabilities:
             continue
-        if spec.labels:
-            rows = [
-                (prefix + _more_labels(spec.labels, tuple(extra)), value)
-                for prefix, subject in subjects
-                for extra, value in samples(subject, snapshot)
-            ]
-        else:  # most families: one sample per subject, with its labels as they are
+        if isinstance(sampler, attrgetter):  # most families: one value per subject, if any
+            values = map(sampler, each)
             rows = [
                 (prefix, value)
+                for prefix, value in zip(prefixes, values, strict=True)
+                if value is not None
+            ]
+        elif isinstance(sampler, Keyed):
+            rows = _keyed(sampler, _LabelText(spec.labels), prefixes, each, snapshot)
+        else:
+            more = _LabelText(spec.labels)
+            rows = [
+                (prefix + more[extra], value)
                 for prefix, subject in subjects
-                for _, value in samples(subject, snapshot)
+                for extra, value in sampler(subject, snapshot)
             ]
         yield Family(spec.name, spec.help + help_suffix, rows)
 
 
-@lru_cache(maxsize=4096)
-def _more_labels(names: tuple[str, ...], values: tuple[str, ...]) -> str:
-    """``,name="value"…`` for a family's own labels; their values come from small sets."""
-    return "".join(f',{name}="{escape(value)}"' for name, value in zip(names, values, strict=True))
+def _keyed(
+    keyed: Keyed[T],
+    more: _LabelText,
+    prefixes: Sequence[str],
+    subjects: Sequence[T],
+    snapshot: Snapshot,
+) -> list[tuple[str, float]]:
+    """A Keyed family's rows, in one comprehension over every subject's label values: the
+    documented ones, shared by every subject that holds no other (nearly all)."""
+    documented = tuple(snapshot.criteria if keyed.documented is True else keyed.documented or ())
+    known = frozenset(documented)
+    shared = [(more[key,], key) for key in documented]
+    labelled = [
+        (
+            prefix,
+            values,
+            shared
+            if values.keys() <= known
+            else [(more[key,], key) for key in _label_values(values, documented)],
+        )
+        for prefix, values in zip(prefixes, map(keyed.values, subjects), strict=True)
+        if values is not None
+    ]
+    missing, read = keyed.missing, keyed.read
+    if read is None:
+        return [
+            (prefix + text, values.get(key, missing))
+            for prefix, values, pairs in labelled
+            for text, key in pairs
+        ]
+    return [
+        (prefix + text, read(values.get(key, missing)))
+        for prefix, values, pairs in labelled
+        for text, key in pairs
+    ]
+
+
+class _LabelText(dict[tuple[str, ...], str]):
+    """``,name="value"…`` of a family's own labels by their values, each text built once:
+    the values come from small sets, the samples number hundreds of thousands."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        super().__init__()
+        self.names = names
+
+    def __missing__(self, values: tuple[str, ...]) -> str:
+        text = self[values] = "".join(
+            f',{name}="{escape(value)}"' for name, value in zip(self.names, values, strict=True)
+        )
+        return text
 
 
 def health_families(outcome: Outcome, now: float) -> list[Family]:

@@ -39,11 +39,15 @@ def _texts(families: Iterable[Family], openmetrics: bool) -> Iterator[bytes]:
     """Each family as exposition text, one at a time."""
     for family in families:
         name = family.name
+        head = name + "{"
         lines = [f"# HELP {name} {_help(family.help, openmetrics)}\n# TYPE {name} gauge\n"]
-        lines.extend(
-            f"{name}{{{labels}}} {_number(value)}\n" if labels else f"{name} {_number(value)}\n"
+        # Most values are counts: an int is written without calling _number.
+        lines += [
+            f"{head}{labels}}} {value if value.__class__ is int else _number(value)}\n"
+            if labels
+            else f"{name} {_number(value)}\n"
             for labels, value in family.samples
-        )
+        ]
         yield "".join(lines).encode()
 
 

@@ -44,7 +44,7 @@ def objective_value(
         case "conversion_rate":
             return day.converted / day.conversations if day.conversations else None
         case "satisfaction":
-            count = sum(ratings.count for ratings in day.satisfaction.values())
+            count = sum(ratings.rated for ratings in day.satisfaction.values())
             score = sum(ratings.score for ratings in day.satisfaction.values())
             return score / count if count else None
         case "handling_time":

@@ -2,11 +2,16 @@
 
 Mappings are keyed by label value (status, channel, currency, criterion, signal, slot kind) and
 hold only what the database returned; the collector adds the documented label values at zero.
+The values there are many of (ratings, days and agents: tens of thousands a scrape at the
+largest benchmark size) are named tuples, which assembly builds from a row's values in C; a
+frozen dataclass sets each field through a Python call. The others are dataclasses.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 STATUSES = ("available", "busy", "unavailable")
 CHANNELS = ("chat", "call")
@@ -20,8 +25,11 @@ PRESENCE = "presence"  # the history of agents' sessions: presence, time in stat
 EVERY_CAPABILITY = frozenset({SALES, PRESENCE})
 
 
-@dataclass(frozen=True, slots=True)
-class Ratings:
+NOTHING: Mapping[str, Any] = MappingProxyType({})
+"""The empty mapping that defaults share: immutable, so sharing it is safe."""
+
+
+class Ratings(NamedTuple):
     """Satisfaction ratings of one criterion: the sum of scores and the count per bucket."""
 
     score: int = 0
@@ -30,7 +38,8 @@ class Ratings:
     poor: int = 0
 
     @property
-    def count(self) -> int:
+    def rated(self) -> int:
+        """How many ratings: ``count`` is the tuple's own method."""
         return self.good + self.average + self.poor
 
 
@@ -50,8 +59,7 @@ RATING_SUMS = ("score", "good", "average", "poor")
 """Ratings' fields, in order, as sources name their columns."""
 
 
-@dataclass(frozen=True, slots=True)
-class Day:
+class Day(NamedTuple):
     """Figures derived from today's conversations of a site, or of one agent on a site.
 
     ``answered`` have a first response, ``first_response_seconds`` sums how long each took,
@@ -68,12 +76,11 @@ class Day:
     first_response_seconds: float = 0.0
     answered_in_target: int = 0
     abandoned: int = 0
-    turnover: Mapping[str, float] = field(default_factory=dict)
-    satisfaction: Mapping[str, Ratings] = field(default_factory=dict)
+    turnover: Mapping[str, float] = NOTHING
+    satisfaction: Mapping[str, Ratings] = NOTHING
 
 
-@dataclass(frozen=True, slots=True)
-class Agent:
+class Agent(NamedTuple):
     """One agent on one site; ``status`` is None when the agent is not connected.
 
     ``status_seconds`` is today's time in each status, ``status_since`` the Unix time the

@@ -24,7 +24,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.openmetrics import exposition as openmetrics
 from prometheus_client.registry import Collector
 
-from exporter import __version__
+from exporter import __version__, garbage
 from exporter.collection import Collection, Outcome
 from exporter.collector import Family, data_families, health_families
 from exporter.exposition import encode, encode_gzip, gunzip, gzip_member
@@ -120,7 +120,8 @@ def _figures(outcome: Outcome, help_suffix: str) -> list[Family]:
 
 def compressed_figures(outcome: Outcome, openmetrics: bool, help_suffix: str = "") -> bytes:
     """The chat figures of ``outcome`` as the middle gzip member of an unfiltered scrape."""
-    return encode_gzip(_figures(outcome, help_suffix), openmetrics)
+    with garbage.paused():
+        return encode_gzip(_figures(outcome, help_suffix), openmetrics)
 
 
 def _named(families: list[Family], names: frozenset[str]) -> list[Family]:
