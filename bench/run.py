@@ -38,6 +38,9 @@ from exporter.settings import Settings
 from exporter.sources import SCHEMAS
 
 WARMUP = 3
+# RSS is read after this many sequential scrapes and after the last: growth between them
+# would be memory kept from scrape to scrape.
+RSS_AFTER = 10
 READY_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 PROMETHEUS_HEADERS = {
@@ -167,6 +170,7 @@ class HTTPFigures:
     concurrency: int
     concurrent_seconds: float
     peak_rss_kib: int
+    rss_kib: tuple[int, int]  # after the first RSS_AFTER sequential scrapes, after them all
 
 
 async def measure_http(
@@ -188,22 +192,26 @@ async def measure_http(
             await _wait_ready(session, base, process)
             metrics = f"{base}/metrics"
             await _scrapes(session, metrics, WARMUP)
-            sequential = await _scrapes(session, metrics, scrapes)
+            sequential = await _scrapes(session, metrics, min(scrapes, RSS_AFTER))
+            early = _rss_kib(process.pid, "VmRSS")
+            sequential += await _scrapes(session, metrics, scrapes - len(sequential))
+            late = _rss_kib(process.pid, "VmRSS")
             started = time.perf_counter()
             rounds = await asyncio.gather(
                 *(_scrapes(session, metrics, scrapes // concurrency) for _ in range(concurrency))
             )
             concurrent_seconds = time.perf_counter() - started
-            peak = _peak_rss_kib(process.pid)
+            peak = _rss_kib(process.pid, "VmHWM")
     concurrent = [scrape for scrapes_of_one in rounds for scrape in scrapes_of_one]
-    return HTTPFigures(sequential, concurrent, concurrency, concurrent_seconds, peak)
+    return HTTPFigures(sequential, concurrent, concurrency, concurrent_seconds, peak, (early, late))
 
 
-def _peak_rss_kib(pid: int) -> int:
+def _rss_kib(pid: int, field: str) -> int:
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of the process, in KiB."""
     status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
-    match = re.search(r"^VmHWM:\s+(\d+) kB$", status, re.MULTILINE)
+    match = re.search(rf"^{field}:\s+(\d+) kB$", status, re.MULTILINE)
     if match is None:
-        raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
+        raise RuntimeError(f"no {field} in /proc/{pid}/status")
     return int(match.group(1))
 
 
@@ -310,7 +318,16 @@ def report(
         ("source in-process (snapshot in read_only), median / p95", str(Spread.of(source))),
         ("raw SQL through the bare driver, median / p95", str(raw_sql)),
         ("scrape median / raw SQL median", f"{sequential.median / raw_sql.median:.2f}"),
+        (
+            "concurrent scrape median / sequential scrape median",
+            f"{concurrent.median / sequential.median:.2f}",
+        ),
         ("exporter peak RSS (VmHWM)", f"{http.peak_rss_kib / 1024:.0f} MiB"),
+        (
+            f"exporter RSS after {min(RSS_AFTER, len(http.sequential))} / "
+            f"{len(http.sequential)} sequential scrapes",
+            " / ".join(f"{kib / 1024:.0f} MiB" for kib in http.rss_kib),
+        ),
         (
             "scrape size",
             f"{len(last.body):,} bytes ({last.wire_bytes:,} gzip), {last.samples:,} samples",

@@ -448,9 +448,10 @@ def _label_text(names: Sequence[str], values: Sequence[str]) -> str:
     return ",".join(f'{name}="{escape(value)}"' for name, value in zip(names, values, strict=True))
 
 
-def data_families(snapshot: Snapshot, help_suffix: str = "") -> list[Family]:
+def data_families(snapshot: Snapshot, help_suffix: str = "") -> Iterator[Family]:
     """The site, agent and objective families of a snapshot (no agent family when it holds
-    no per-agent figures); ``help_suffix`` notes caching."""
+    no per-agent figures), one at a time: a family encoded can be freed before the next is
+    built; ``help_suffix`` notes caching."""
     sites = snapshot.sites
     agents = [
         (_label_text(AGENT_LABELS, (site.name, str(agent.agent_id), agent.name)), agent)
@@ -474,16 +475,15 @@ def data_families(snapshot: Snapshot, help_suffix: str = "") -> list[Family]:
         for site in sites
         for objective in site.objectives
     ]
-    return [
-        *_table(
-            SITE_METRICS,
-            [(_label_text(SITE_LABELS, (site.name,)), site) for site in sites],
-            help_suffix,
-            snapshot,
-        ),
-        *(_table(AGENT_METRICS, agents, help_suffix, snapshot) if snapshot.per_agent else ()),
-        *_table(OBJECTIVE_METRICS, objectives, help_suffix, snapshot),
-    ]
+    yield from _table(
+        SITE_METRICS,
+        [(_label_text(SITE_LABELS, (site.name,)), site) for site in sites],
+        help_suffix,
+        snapshot,
+    )
+    if snapshot.per_agent:
+        yield from _table(AGENT_METRICS, agents, help_suffix, snapshot)
+    yield from _table(OBJECTIVE_METRICS, objectives, help_suffix, snapshot)
 
 
 def _table(

@@ -12,7 +12,7 @@ import asyncio
 import html
 import logging
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -114,8 +114,8 @@ class _Encodings:
         return await asyncio.shield(self.by_format[openmetrics])
 
 
-def _figures(outcome: Outcome, help_suffix: str) -> list[Family]:
-    return data_families(outcome.snapshot, help_suffix) if outcome.snapshot else []
+def _figures(outcome: Outcome, help_suffix: str) -> Iterable[Family]:
+    return data_families(outcome.snapshot, help_suffix) if outcome.snapshot else ()
 
 
 def compressed_figures(outcome: Outcome, openmetrics: bool, help_suffix: str = "") -> bytes:
@@ -124,7 +124,7 @@ def compressed_figures(outcome: Outcome, openmetrics: bool, help_suffix: str = "
         return encode_gzip(_figures(outcome, help_suffix), openmetrics)
 
 
-def _named(families: list[Family], names: frozenset[str]) -> list[Family]:
+def _named(families: Iterable[Family], names: frozenset[str]) -> list[Family]:
     return [family for family in families if not names or family.name in names]
 
 

@@ -17,9 +17,13 @@ def _enabled() -> Iterator[None]:
 
 
 def test_a_pause_resumes_the_collector_even_after_an_error() -> None:
-    with pytest.raises(ValueError), garbage.paused():
-        assert not gc.isenabled()
-        raise ValueError
+    def failing() -> None:
+        with garbage.paused():
+            assert not gc.isenabled()
+            raise LookupError("inside the pause")
+
+    with pytest.raises(LookupError, match="inside the pause"):
+        failing()
     assert gc.isenabled()
 
 
