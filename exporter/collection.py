@@ -19,7 +19,7 @@ wrong.
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -44,7 +44,7 @@ _MISSING_SCHEMA = (
 _REPEAT_SECONDS = 600.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Outcome:
     """The result of one collection: a snapshot, or the reason there is none.
 
@@ -141,13 +141,9 @@ class Collection:
         asked = loop.time()
         deadline = asked + budget
         while True:
-            last = self._last
-            if (
-                last is not None
-                and last.snapshot is not None
-                and time.monotonic() - last.started_monotonic() < self._min_interval
-            ):
-                return last
+            cached = self._servable()
+            if cached is not None:
+                return cached
             run = self._running
             if run is None:
                 run = self._running = _Run(asked, deadline)
@@ -164,6 +160,17 @@ class Collection:
                 return run.task.result()
             # That collection was already being stopped at a shorter deadline: start another.
 
+    def _servable(self) -> Outcome | None:
+        """The last success while ``min_interval`` after its collection began, else None."""
+        last = self._last
+        if (
+            last is not None
+            and last.snapshot is not None
+            and time.monotonic() - last.started_monotonic() < self._min_interval
+        ):
+            return last
+        return None
+
     async def close(self) -> None:
         """Stop the collection in progress, if any (at shutdown)."""
         run = self._running
@@ -174,6 +181,11 @@ class Collection:
     async def _collect(self, run: _Run) -> Outcome:
         started = time.monotonic()
         now = datetime.now(UTC)
+        if self._last is not None and self._last.snapshot is not None:
+            # A collection starts only once the last success is too old to serve: let its
+            # snapshot go before this one is built, rather than hold two (the memory of a
+            # scrape at the largest sizes is mostly its snapshot).
+            self._last = replace(self._last, snapshot=None)
         try:
             async with asyncio.timeout_at(run.deadline) as run.timeout:
                 # Not the budget: a joining scrape may still lengthen the collection.

@@ -12,6 +12,7 @@ import asyncio
 import html
 import logging
 import math
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -100,12 +101,12 @@ class _Encodings:
     samples); at most two encodings are held here.
     """
 
-    outcome: Outcome | None = None
+    outcome: weakref.ref[Outcome] | None = None  # weak: the snapshot goes when it is served
     by_format: dict[bool, asyncio.Future[bytes]] = field(default_factory=dict)
 
     async def compressed(self, outcome: Outcome, openmetrics: bool, help_suffix: str) -> bytes:
-        if outcome is not self.outcome:
-            self.outcome, self.by_format = outcome, {}
+        if self.outcome is None or self.outcome() is not outcome:
+            self.outcome, self.by_format = weakref.ref(outcome), {}
         if openmetrics not in self.by_format:
             self.by_format[openmetrics] = asyncio.ensure_future(
                 asyncio.to_thread(compressed_figures, outcome, openmetrics, help_suffix)

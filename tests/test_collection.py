@@ -4,6 +4,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+import weakref
 from datetime import datetime
 from pathlib import Path
 
@@ -216,3 +217,18 @@ async def test_the_cache_lasts_min_interval_whatever_the_wall_clock_does(
     assert fetch.calls == 2
     assert second is not first
     assert 0 <= first.wall_time() - first.finished_at < 1  # the age ignores the step
+
+
+async def test_a_new_collection_lets_the_last_snapshot_go(sqlite_url: str) -> None:
+    """Two snapshots are never held at once for nothing: at the largest sizes a snapshot is
+    most of the exporter's memory."""
+    fetch = CountingFetch(delay=0.3)
+    collection = await _collection(sqlite_url, fetch)
+    first = weakref.ref(await collection.outcome(5))
+
+    second = asyncio.create_task(collection.outcome(5))
+    await asyncio.sleep(0.1)  # the second collection is under way
+
+    assert first() is None
+    assert (await second).snapshot is not None
+    assert fetch.calls == 2
