@@ -57,6 +57,15 @@ def pick(value: str, purpose: str, choices: int | str) -> str:
 
 async def create_database(url: str) -> None:
     """Create the PostgreSQL database of ``url`` if it is missing, from the ``postgres`` one."""
+    await _administer(url, create=True)
+
+
+async def drop_database(url: str) -> None:
+    """Drop the PostgreSQL database of ``url`` if it exists, from the ``postgres`` one."""
+    await _administer(url, create=False)
+
+
+async def _administer(url: str, *, create: bool) -> None:
     target = make_url(url)
     admin = create_engine(
         target.set(database="postgres").render_as_string(hide_password=False),
@@ -70,9 +79,11 @@ async def create_database(url: str) -> None:
             exists = await connection.scalar(
                 text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
             )
-            if not exists:
-                quoted = admin.dialect.identifier_preparer.quote(name)
+            quoted = admin.dialect.identifier_preparer.quote(name)
+            if create and not exists:
                 await connection.execute(text(f"CREATE DATABASE {quoted}"))
+            elif exists and not create:
+                await connection.execute(text(f"DROP DATABASE {quoted}"))
     finally:
         await admin.dispose()
 

@@ -24,13 +24,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.chatwoot import SIZES as CHATWOOT_SIZES
 from bench.chatwoot import generate as generate_chatwoot
 from bench.generate import SIZES, generate
-from bench.rows import create_database
+from bench.rows import create_database, drop_database
 from exporter.collection import Outcome
 from exporter.database import create_engine
 from exporter.demo.simulator import prepare, tick
@@ -101,21 +100,6 @@ async def _own_database(url: str, name: str) -> str:
     return own
 
 
-async def _drop_database(url: str) -> None:
-    target = make_url(url)
-    admin = create_engine(
-        target.set(database="postgres").render_as_string(hide_password=False),
-        read_only=False,
-        pool_size=1,
-    )
-    try:
-        async with admin.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}"'))
-    finally:
-        await admin.dispose()
-
-
 async def bench_s(url: str) -> dict[bool, bytes]:
     """The benchmark's size S, reference schema, generated for and collected at BENCH_NOW."""
     await generate(url, SIZES["S"], now=_unix(BENCH_NOW))
@@ -160,7 +144,7 @@ async def _on_own_postgresql(
     try:
         return await make(url)
     finally:
-        await _drop_database(url)
+        await drop_database(url)
 
 
 async def test_bench_s_on_sqlite(tmp_path: Path) -> None:
