@@ -226,12 +226,25 @@ async def _timed(runs: int, once: Callable[[], Awaitable[object]]) -> list[float
     return durations
 
 
-async def measure_source(
-    url: str, schema: str, settings: Settings, runs: int
-) -> tuple[list[float], list[Statement]]:
-    """The schema's source as a collection runs it, and the statements of one snapshot."""
+async def measure_source(url: str, schema: str, settings: Settings, runs: int) -> list[float]:
+    """The schema's source as a collection runs it."""
     engine = create_engine(url)
     timeout = DatabaseConfig().statement_timeout
+    source = SCHEMAS[schema](settings)
+
+    async def collect() -> None:
+        async with read_only(engine, timeout) as connection:
+            await source.snapshot(connection, datetime.now(UTC))
+
+    try:
+        return await _timed(runs, collect)
+    finally:
+        await engine.dispose()
+
+
+async def capture(url: str, schema: str, settings: Settings) -> list[Statement]:
+    """The statements of one snapshot, as the source sends them to the driver."""
+    engine = create_engine(url)
     source = SCHEMAS[schema](settings)
     statements: list[Statement] = []
 
@@ -239,13 +252,8 @@ async def measure_source(
         _connection, _cursor, statement, parameters, _context, _many = args
         statements.append((statement, parameters))
 
-    async def collect() -> None:
-        async with read_only(engine, timeout) as connection:
-            await source.snapshot(connection, datetime.now(UTC))
-
     try:
-        durations = await _timed(runs, collect)
-        async with read_only(engine, timeout) as connection:
+        async with read_only(engine, DatabaseConfig().statement_timeout) as connection:
             if not connection.in_transaction():
                 # SQLite's BEGIN is sent on the first query: keep it out of the capture.
                 await connection.begin()
@@ -256,7 +264,7 @@ async def measure_source(
                 event.remove(engine.sync_engine, "before_cursor_execute", record)
     finally:
         await engine.dispose()
-    return durations, statements
+    return statements
 
 
 async def measure_raw_sql(url: str, statements: Sequence[Statement], runs: int) -> list[float]:
@@ -360,8 +368,8 @@ async def benchmark(
             sys.stderr.write(log.read().decode(errors="replace"))
             raise
     settings = load_config(config_file).settings()
-    source, statements = await measure_source(url, schema, settings, scrapes)
-    raw = await measure_raw_sql(url, statements, scrapes)
+    source = await measure_source(url, schema, settings, scrapes)
+    raw = await measure_raw_sql(url, await capture(url, schema, settings), scrapes)
     return http, source, raw
 
 

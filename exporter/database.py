@@ -10,16 +10,17 @@ import asyncio
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from threading import Thread
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import event, text
+from sqlalchemy import Executable, Row, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
 APPLICATION_NAME = "chat-supervision-exporter"
 CONNECT_TIMEOUT_SECONDS = 10
@@ -223,16 +224,11 @@ async def read_only(
     except Exception as error:
         raise Unreachable(str(error)) from error
     try:
+        connection.info[_STATEMENT_TIMEOUT] = statement_timeout
         dialect = connection.dialect
-        milliseconds = max(1, int(statement_timeout * 1000))
+        milliseconds = _milliseconds(statement_timeout)
         if dialect.name == "postgresql":
-            await connection.execution_options(
-                isolation_level="REPEATABLE READ", postgresql_readonly=True
-            )
-            await connection.execute(text(f"SET LOCAL statement_timeout = {milliseconds}"))
-            # The queries are short, but their cost estimates can cross the JIT threshold,
-            # whose compilation then takes longer than the query itself.
-            await connection.execute(text("SET LOCAL jit = off"))
+            await _postgresql_read_only(connection, statement_timeout)
         elif dialect.name == "mysql":
             await connection.execution_options(isolation_level="REPEATABLE READ")
             if getattr(dialect, "is_mariadb", False):
@@ -247,3 +243,83 @@ async def read_only(
         yield connection
     finally:
         await connection.close()
+
+
+_STATEMENT_TIMEOUT = "chat_statement_timeout"  # in connection.info, for a sibling
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f-]+")
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+async def _postgresql_read_only(
+    connection: AsyncConnection, statement_timeout: float, *, snapshot: str | None = None
+) -> None:
+    """Start a read-only, repeatable-read transaction; with ``snapshot``, in that exported
+    snapshot (its first statement must say so)."""
+    await connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    if snapshot is not None:
+        # SET takes no bind parameter; the identifier is the server's own (hex and dashes).
+        if not _SNAPSHOT_ID.fullmatch(snapshot):
+            raise ValueError(f"unexpected snapshot identifier {snapshot!r}")
+        await connection.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+    milliseconds = _milliseconds(statement_timeout)
+    await connection.execute(text(f"SET LOCAL statement_timeout = {milliseconds}"))
+    # The queries are short, but their cost estimates can cross the JIT threshold, whose
+    # compilation then takes longer than the query itself.
+    await connection.execute(text("SET LOCAL jit = off"))
+
+
+@asynccontextmanager
+async def _sibling(connection: AsyncConnection) -> AsyncIterator[AsyncConnection | None]:
+    """A second connection reading the same snapshot as ``connection`` (from ``read_only``),
+    on PostgreSQL when the pool has one free; None otherwise."""
+    pool = connection.engine.pool
+    if (
+        connection.dialect.name != "postgresql"
+        or not isinstance(pool, QueuePool)
+        or pool.checkedout() >= pool.size()
+    ):
+        yield None
+        return
+    snapshot = await connection.scalar(text("SELECT pg_export_snapshot()"))
+    sibling = await connection.engine.connect()
+    try:
+        await _postgresql_read_only(sibling, connection.info[_STATEMENT_TIMEOUT], snapshot=snapshot)
+        yield sibling
+    finally:
+        await sibling.close()
+
+
+async def read_all(
+    connection: AsyncConnection,
+    statements: Mapping[str, Executable],
+    parameters: Mapping[str, Any] | None = None,
+) -> dict[str, Sequence[Row[Any]]]:
+    """The rows of each statement, by name, read in the transaction of ``connection``.
+
+    On PostgreSQL a second connection joins that transaction's snapshot, and the two take the
+    statements in turn, in the order given (longest first packs best): the server runs one
+    while Python decodes another's rows. SQLite and MariaDB, which cannot share a snapshot
+    between connections, read them one after the other.
+    """
+    pending = iter(statements.items())
+    rows: dict[str, Sequence[Row[Any]]] = {}
+
+    async def lane(reader: AsyncConnection) -> None:
+        for name, statement in pending:
+            rows[name] = (await reader.execute(statement, parameters)).all()
+
+    async with _sibling(connection) as sibling:
+        if sibling is None:
+            await lane(connection)
+        else:
+            lanes = [asyncio.ensure_future(lane(reader)) for reader in (connection, sibling)]
+            try:
+                await asyncio.gather(*lanes)
+            finally:  # one lane failed or the collection was cancelled: stop the other
+                for running in lanes:
+                    running.cancel()
+                await asyncio.gather(*lanes, return_exceptions=True)
+    return {name: rows[name] for name in statements}

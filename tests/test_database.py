@@ -5,15 +5,17 @@ import contextlib
 import gc
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.exc import DBAPIError
 
-from exporter.database import BadURL, async_url, create_engine, read_only, redact
+from exporter.database import BadURL, async_url, create_engine, read_all, read_only, redact
 from exporter.schema import sites
 from tests.builder import Scenario, reset_schema, scrape
+from tests.conftest import server_url
 
 
 @pytest.mark.parametrize(
@@ -145,3 +147,79 @@ async def test_a_site_name_that_is_not_utf8_spoils_no_other_site(tmp_path: Path)
         "Caf\\xe9",
         "Tokyo",
     }
+
+
+_LANE = (
+    "SELECT pg_backend_pid() AS pid, pg_sleep(0.3) IS NULL AS slept, "
+    "current_setting('transaction_read_only') AS read_only, "
+    "current_setting('statement_timeout') AS timeout, current_setting('jit') AS jit, "
+    "(SELECT count(*) FROM sites) AS sites"
+)
+
+
+async def test_two_postgresql_connections_read_one_snapshot() -> None:
+    """Two statements run at once on two connections, both read-only with the collection's
+    limits, and neither sees what was committed after the collection's snapshot."""
+    url = server_url("postgresql")
+    await reset_schema(url)
+    engine, writer = create_engine(url), create_engine(url, read_only=False)
+    try:
+        async with read_only(engine, statement_timeout=5) as connection:
+            before = await connection.scalar(text("SELECT count(*) FROM sites"))
+            async with writer.begin() as writing:
+                await writing.execute(insert(sites).values(name="later", timezone="UTC"))
+            started = time.monotonic()
+            rows = await read_all(connection, {"one": text(_LANE), "other": text(_LANE)})
+            elapsed = time.monotonic() - started
+        one, other = rows["one"][0], rows["other"][0]
+        assert one.pid != other.pid
+        assert elapsed < 0.55  # the two sleeps overlapped
+        for row in (one, other):
+            assert (row.read_only, row.timeout, row.jit, row.sites) == ("on", "5s", "off", before)
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+        await writer.dispose()
+
+
+async def test_without_a_free_connection_one_reads_them_all() -> None:
+    engine = create_engine(server_url("postgresql"), pool_size=1)
+    try:
+        async with read_only(engine, statement_timeout=5) as connection:
+            rows = await read_all(connection, {"one": text(_LANE), "other": text(_LANE)})
+        assert rows["one"][0].pid == rows["other"][0].pid
+    finally:
+        await engine.dispose()
+
+
+async def test_a_failing_statement_stops_the_other_lane_and_frees_both_connections() -> None:
+    engine = create_engine(server_url("postgresql"))
+    try:
+        async with read_only(engine, statement_timeout=5) as connection:
+            started = time.monotonic()
+            with pytest.raises(DBAPIError, match="division by zero"):
+                await read_all(
+                    connection,
+                    {"slow": text("SELECT pg_sleep(3)"), "failing": text("SELECT 1 / 0")},
+                )
+            assert time.monotonic() - started < 2
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def test_elsewhere_the_statements_are_read_in_turn(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with read_only(engine, statement_timeout=5) as connection:
+            rows = await read_all(
+                connection,
+                {"b": text("SELECT 2 AS value"), "a": text("SELECT 1 AS value")},
+            )
+        assert {name: [row.value for row in found] for name, found in rows.items()} == {
+            "b": [2],
+            "a": [1],
+        }
+        assert list(rows) == ["b", "a"]
+    finally:
+        await engine.dispose()

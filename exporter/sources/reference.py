@@ -10,7 +10,6 @@ or, where today's conversations are read in id order, chosen by site in a CASE.
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -18,8 +17,6 @@ from sqlalchemy import (
     CTE,
     Float,
     Integer,
-    Result,
-    Row,
     Select,
     String,
     and_,
@@ -39,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect, Subquery
 
+from exporter.database import read_all
 from exporter.days import SiteDay, site_day
 from exporter.readings import Readings
 from exporter.schema import (
@@ -93,10 +91,6 @@ class ReferenceSource(Source):
         return self._reason_seen
 
     async def read(self, connection: AsyncConnection, now: datetime) -> Readings:
-        async def rows(query: Select[Any]) -> Sequence[Row[Any]]:
-            result: Result[Any] = await connection.execute(query)
-            return result.all()
-
         settings = self.settings
         days = [
             site_day(
@@ -108,44 +102,38 @@ class ReferenceSource(Source):
                 own_handling=row.max_handling_seconds,
                 own_response=row.max_response_seconds,
             )
-            for row in await rows(_sites_query(settings.sites))
+            for row in (await connection.execute(_sites_query(settings.sites))).all()
         ]
         if not days:
             return Readings(taken_at=now, sites=())
         naive_now = timestamp_param(now.astimezone(UTC).replace(tzinfo=None))
         site_days = _site_days(days)
         day_starts = tuple(sorted({day.day_start for day in days}))
-        today = _today(site_days, day_starts[0])
-        first_id = await connection.scalar(_first_id_query(today))
-        day_rows: Sequence[Row[Any]] = ()  # no conversation today: nothing to read about today
-        turnover_rows: Sequence[Row[Any]] = ()
-        rating_rows: Sequence[Row[Any]] = ()
-        if first_id is not None:
+        first_id = await connection.scalar(_first_id_query(_today(site_days, day_starts[0])))
+        # Named as Readings' fields, the longest first (read_all packs them in that order).
+        queries: dict[str, Select[Any]] = {}
+        if first_id is not None:  # no conversation today: nothing to read about today
             recent = _today_from(first_id, days)
             merge = connection.dialect.name == "postgresql"
-            day_rows = await rows(_day_query(recent, first_id, merge=merge))
-            turnover_rows = await rows(_turnover_query(recent, first_id))
-            rating_rows = await rows(_ratings_query(recent, first_id, settings))
-        site_readings = Readings(
+            queries["days"] = _day_query(recent, first_id, merge=merge)
+            queries["ratings"] = _ratings_query(recent, first_id, settings)
+            queries["turnover"] = _turnover_query(recent, first_id)
+        queries["live"] = _live_query(site_days, naive_now)
+        if settings.per_agent:
+            queries["status_times"] = _presence_query(day_starts, naive_now, by_status=True)
+            queries["presence"] = _presence_query(day_starts, naive_now, by_status=False)
+        queries["statuses"] = _status_query(site_days)
+        if settings.per_agent:
+            queries["agents"] = _agents_query(names=settings.agent_names)
+            queries["connected"] = _connected_pairs_query(site_days)
+            reason = await self._has_reason(connection)
+            queries["sessions"] = _sessions_query(reason)
+        queries["objectives"] = _objectives_query([day.site_id for day in days])
+        return Readings(
             taken_at=now,
             sites=tuple(days),
-            statuses=await rows(_status_query(site_days)),
-            days=day_rows,
-            turnover=turnover_rows,
-            ratings=rating_rows,
-            live=await rows(_live_query(site_days, naive_now)),
-            objectives=await rows(_objectives_query([day.site_id for day in days])),
-        )
-        if not settings.per_agent:
-            return site_readings
-        return replace(
-            site_readings,
-            agents=await rows(_agents_query(names=settings.agent_names)),
-            connected=await rows(_connected_pairs_query(site_days)),
-            presence_days=day_starts,
-            presence=await rows(_presence_query(day_starts, naive_now, by_status=False)),
-            status_times=await rows(_presence_query(day_starts, naive_now, by_status=True)),
-            sessions=await rows(_sessions_query(await self._has_reason(connection))),
+            presence_days=day_starts if settings.per_agent else (),
+            **await read_all(connection, queries),
         )
 
 
