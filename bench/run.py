@@ -243,8 +243,10 @@ async def measure_source(url: str, schema: str, settings: Settings, runs: int) -
 
 
 async def capture(url: str, schema: str, settings: Settings) -> list[Statement]:
-    """The statements of one snapshot, as the source sends them to the driver."""
-    engine = create_engine(url)
+    """The statements of one snapshot, as the source sends them to the driver, one after the
+    other on one connection (no second PostgreSQL connection: its statements would
+    interleave)."""
+    engine = create_engine(url, pool_size=1)
     source = SCHEMAS[schema](settings)
     statements: list[Statement] = []
 
