@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from exporter.database import read_all
 from exporter.days import SiteDay, site_day
 from exporter.readings import Readings
 from exporter.settings import Settings
@@ -346,29 +347,33 @@ class ChatwootSource(Source):
             params.update(_presence_params(await read_presence(chatwoot, accounts, now)))
             presence = _PRESENCE_FROM_REDIS
         params["first_id"] = await connection.scalar(text(_FIRST_ID), params)
-
-        async def rows(sql: str) -> Sequence[Row[Any]]:
-            return (await connection.execute(text(sql), params)).all()
-
-        days = await rows(_DAYS) if params["first_id"] is not None else ()
+        queries = {"days": text(_DAYS)} if params["first_id"] is not None else {}
+        queries["live"] = text(_live(optional.waiting_since))
+        queries["statuses"] = text(_statuses(optional.capacity, presence))
+        site_rows = await read_all(connection, queries, params)
+        days = site_rows.get("days", ())
         site_readings = Readings(
             taken_at=now,
             sites=sites,
-            statuses=await rows(_statuses(optional.capacity, presence)),
+            statuses=site_rows["statuses"],
             days=days,
             # The same rows: one criterion, and a row without ratings adds only zeros.
             ratings=days,
-            live=await rows(_live(optional.waiting_since)),
+            live=site_rows["live"],
         )
         if not settings.per_agent:
             return site_readings
+        # The agents' statement adds the agents of today's rows, read first.
         assigned_today = [row for row in days if row.agent_id is not None]
         params["today_sites"] = [row.site_id for row in assigned_today]
         params["today_agents"] = [row.agent_id for row in assigned_today]
+        agent_queries = {
+            "agents": text(_agents(optional.capacity, presence, settings.agent_names)),
+            "connected": text(_connected(optional.capacity, presence)),
+        }
+        agent_rows = await read_all(connection, agent_queries, params)
         return replace(
-            site_readings,
-            agents=await rows(_agents(optional.capacity, presence, settings.agent_names)),
-            connected=await rows(_connected(optional.capacity, presence)),
+            site_readings, agents=agent_rows["agents"], connected=agent_rows["connected"]
         )
 
     async def missing(self, connection: AsyncConnection) -> list[str]:

@@ -120,14 +120,13 @@ class ReferenceSource(Source):
             queries["turnover"] = _turnover_query(recent, first_id)
         queries["live"] = _live_query(site_days, naive_now)
         if settings.per_agent:
-            queries["status_times"] = _presence_query(day_starts, naive_now, by_status=True)
-            queries["presence"] = _presence_query(day_starts, naive_now, by_status=False)
+            queries["sessions"] = _sessions_query(await self._has_reason(connection))
+            queries["connected"] = _connected_pairs_query(site_days)
         queries["statuses"] = _status_query(site_days)
         if settings.per_agent:
             queries["agents"] = _agents_query(names=settings.agent_names)
-            queries["connected"] = _connected_pairs_query(site_days)
-            reason = await self._has_reason(connection)
-            queries["sessions"] = _sessions_query(reason)
+            queries["status_times"] = _presence_query(day_starts, naive_now, by_status=True)
+            queries["presence"] = _presence_query(day_starts, naive_now, by_status=False)
         queries["objectives"] = _objectives_query([day.site_id for day in days])
         return Readings(
             taken_at=now,
