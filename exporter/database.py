@@ -7,11 +7,13 @@ transaction whose statements the server itself cancels after the statement timeo
 """
 
 import asyncio
+import logging
 import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import cache
 from threading import Thread
 from typing import Any
 
@@ -21,6 +23,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
+
+log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "chat-supervision-exporter"
 CONNECT_TIMEOUT_SECONDS = 10
@@ -247,6 +251,7 @@ async def read_only(
 
 _STATEMENT_TIMEOUT = "chat_statement_timeout"  # in connection.info, for a sibling
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f-]+")
+_CAN_EXPORT = "SELECT has_function_privilege(to_regprocedure('pg_export_snapshot()'), 'EXECUTE')"
 
 
 def _milliseconds(seconds: float) -> int:
@@ -283,6 +288,12 @@ async def _sibling(connection: AsyncConnection) -> AsyncIterator[AsyncConnection
     ):
         yield None
         return
+    # Asked first: an error would abort the collection's transaction, and a savepoint cannot
+    # export (PostgreSQL checks the privilege even in a CASE branch not taken).
+    if not await connection.scalar(text(_CAN_EXPORT)):
+        _cannot_share()
+        yield None
+        return
     snapshot = await connection.scalar(text("SELECT pg_export_snapshot()"))
     sibling = await connection.engine.connect()
     try:
@@ -290,6 +301,15 @@ async def _sibling(connection: AsyncConnection) -> AsyncIterator[AsyncConnection
         yield sibling
     finally:
         await sibling.close()
+
+
+@cache
+def _cannot_share() -> None:
+    """Said once: the exporter works without a second connection, more slowly."""
+    log.warning(
+        "reading on one connection: pg_export_snapshot() is missing or not granted, "
+        "so a second connection cannot share the collection's snapshot"
+    )
 
 
 async def read_all(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from exporter.database import BadURL, async_url, create_engine, read_all, read_only, redact
@@ -223,3 +224,42 @@ async def test_elsewhere_the_statements_are_read_in_turn(database_url: str) -> N
         assert list(rows) == ["b", "a"]
     finally:
         await engine.dispose()
+
+
+async def test_a_server_that_cannot_export_its_snapshot_is_read_on_one_connection(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Refused here by privileges, as a PostgreSQL look-alike without the function would:
+    the collection's transaction survives, and the reason is logged once."""
+    url = server_url("postgresql")
+    await reset_schema(url)
+    admin = create_engine(url, read_only=False)
+    role = "chat_exporter_no_export"
+    grants = (
+        f"CREATE ROLE {role} LOGIN",
+        f"GRANT SELECT ON sites TO {role}",
+        "REVOKE EXECUTE ON FUNCTION pg_export_snapshot() FROM PUBLIC",
+    )
+    restore = (
+        "GRANT EXECUTE ON FUNCTION pg_export_snapshot() TO PUBLIC",
+        f"DROP OWNED BY {role}",
+        f"DROP ROLE {role}",
+    )
+    engine = create_engine(make_url(url).set(username=role).render_as_string(False))
+    try:
+        async with admin.begin() as connection:
+            for statement in grants:
+                await connection.execute(text(statement))
+        for _ in range(2):
+            async with read_only(engine, statement_timeout=5) as connection:
+                rows = await read_all(connection, {"one": text(_LANE), "other": text(_LANE)})
+                assert await connection.scalar(text("SELECT 1")) == 1
+            assert rows["one"][0].pid == rows["other"][0].pid
+        [warning] = [record.getMessage() for record in caplog.records]
+        assert warning.startswith("reading on one connection: pg_export_snapshot() is missing")
+    finally:
+        await engine.dispose()
+        async with admin.begin() as connection:
+            for statement in restore:
+                await connection.execute(text(statement))
+        await admin.dispose()

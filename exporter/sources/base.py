@@ -20,8 +20,9 @@ class Unavailable(Exception):
 
 class Source(ABC):
     """Reads one schema flavour. ``read`` only reads, through the connection it is given
-    (already inside a read-only transaction); ``capabilities`` name the optional figures the
-    schema holds (``exporter.snapshot``), and families needing others are not published."""
+    (already inside a read-only transaction) and ``exporter.database.read_all``, which may add
+    a second in the same snapshot; ``capabilities`` name the optional figures the schema holds
+    (``exporter.snapshot``), and families needing others are not published."""
 
     capabilities: ClassVar[frozenset[str]]
     criteria: ClassVar[tuple[str, ...]] = CRITERIA

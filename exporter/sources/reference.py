@@ -1,11 +1,12 @@
 """The reference source: one collection's figures from the reference schema (docs/schema.md).
 
-Set-based queries run on one connection, inside the caller's read-only transaction. Each
-aggregates in the database and returns at most one row per (site, agent, label value), with
-the site totals attached by window functions; ``exporter.assembly`` files those rows into the
-snapshot. "Today" starts at a different instant for each site, so the sites' day starts and
-signal cutoffs (``exporter.days``) are joined in as a small derived table (``site_days``),
-or, where today's conversations are read in id order, chosen by site in a CASE.
+Set-based queries run inside the caller's read-only transaction (on PostgreSQL on two
+connections sharing its snapshot: ``exporter.database.read_all``). Each aggregates in the
+database and returns at most one row per (site, agent, label value), with the site totals
+attached by window functions; ``exporter.assembly`` files those rows into the snapshot.
+"Today" starts at a different instant for each site, so the sites' day starts and signal
+cutoffs (``exporter.days``) are joined in as a small derived table (``site_days``), or, where
+today's conversations are read in id order, chosen by site in a CASE.
 """
 
 from collections import defaultdict
