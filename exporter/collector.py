@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from operator import attrgetter
-from typing import Any, Generic, TypeAlias, TypeVar
+from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
 from exporter import __version__
 from exporter.collection import Outcome
@@ -34,16 +35,22 @@ Samples = Iterable[tuple[tuple[str, ...], float]]
 T = TypeVar("T")
 
 
+class Documented(Enum):
+    """Label values documented by the snapshot rather than fixed here."""
+
+    CRITERIA = "the satisfaction criteria of the snapshot's source"
+
+
 @dataclass(frozen=True, slots=True)
 class Keyed(Generic[T]):
     """Samples of one label of the family's own whose values are the keys of a mapping: the
     documented values always, a missing one at 0, then any other key the data holds, sorted;
-    no sample at all when ``values`` gives None. ``documented`` is a fixed list, or True for
-    the snapshot's criteria; ``read`` turns a mapping's value (or ``missing``) into the
-    sample's value."""
+    no sample at all when ``values`` gives None. ``documented`` is a fixed list, or the
+    snapshot's criteria; ``read`` turns a mapping's value (or ``missing``) into the sample's
+    value."""
 
     values: Callable[[T], Mapping[str, Any] | None]
-    documented: Sequence[str] | bool
+    documented: Sequence[str] | Literal[Documented.CRITERIA]
     read: Callable[[Any], float] | None = None
     missing: Any = 0
 
@@ -181,7 +188,7 @@ SITE_METRICS: tuple[tuple[Spec, Sampler[Site]], ...] = (
             "Sum of the satisfaction scores given to conversations started today, by criterion.",
             ("criterion",),
         ),
-        Keyed(attrgetter("day.satisfaction"), True, attrgetter("score"), Ratings()),
+        Keyed(attrgetter("day.satisfaction"), Documented.CRITERIA, attrgetter("score"), Ratings()),
     ),
     (
         Spec(
@@ -330,7 +337,7 @@ AGENT_METRICS: tuple[tuple[Spec, Sampler[Agent]], ...] = (
             "Sum of the scores given to the agent's conversations started today, by criterion.",
             ("criterion",),
         ),
-        Keyed(attrgetter("day.satisfaction"), True, attrgetter("score"), Ratings()),
+        Keyed(attrgetter("day.satisfaction"), Documented.CRITERIA, attrgetter("score"), Ratings()),
     ),
     (
         Spec(
@@ -338,7 +345,7 @@ AGENT_METRICS: tuple[tuple[Spec, Sampler[Agent]], ...] = (
             "Ratings given to the agent's conversations started today, by criterion.",
             ("criterion",),
         ),
-        Keyed(attrgetter("day.satisfaction"), True, attrgetter("rated"), Ratings()),
+        Keyed(attrgetter("day.satisfaction"), Documented.CRITERIA, attrgetter("rated"), Ratings()),
     ),
     (
         Spec(
@@ -525,7 +532,9 @@ def _keyed(
 ) -> list[tuple[str, float]]:
     """A Keyed family's rows, in one comprehension over every subject's label values: the
     documented ones, shared by every subject that holds no other (nearly all)."""
-    documented = tuple(snapshot.criteria if keyed.documented is True else keyed.documented or ())
+    documented = tuple(
+        snapshot.criteria if keyed.documented is Documented.CRITERIA else keyed.documented
+    )
     known = frozenset(documented)
     shared = [(more[key,], key) for key in documented]
     labelled = [
