@@ -69,8 +69,9 @@ LOG_DELAY = 0.1
 SINGLE, SHARD_A, SHARD_B, PLAIN, CACHED = "single", "shard_a", "shard_b", "ha_plain", "ha_cached"
 # Shard A serves paris; shard B every other site. Dana works on paris and tokyo.
 SHARD_A_SITES = ("paris",)
-# The statement that begins a collection on PostgreSQL: its transaction's statement timeout.
-COLLECTION = "LOG: .*SET LOCAL statement_timeout"
+# The first query of a collection of the reference schema: its sites (the second connection
+# that joins the collection's snapshot sets its own statement timeout, but reads no sites).
+COLLECTION = "LOG: .*SELECT sites.id, sites.name"
 REFUSED = "FATAL: .*is not permitted to log in"
 
 
