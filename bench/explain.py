@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench.run import Statement, capture
+from bench.run import Statement, capture, postgresql_dsn
 from exporter.config import load_config
 from exporter.sources import SCHEMAS
 
@@ -50,8 +50,7 @@ class Explained:
 
 async def explain(url: str, statements: Sequence[Statement], runs: int) -> list[Explained]:
     """Each statement ``runs`` times under EXPLAIN ANALYZE (after one unmeasured run)."""
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    server = await asyncpg.connect(dsn)
+    server = await asyncpg.connect(postgresql_dsn(url))
     try:
         transaction = server.transaction(isolation="repeatable_read", readonly=True)
         await transaction.start()

@@ -269,6 +269,11 @@ async def capture(url: str, schema: str, settings: Settings) -> list[Statement]:
     return statements
 
 
+def postgresql_dsn(url: str) -> str:
+    """``url`` as the bare driver (asyncpg) takes it, whatever driver it names."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 async def measure_raw_sql(url: str, statements: Sequence[Statement], runs: int) -> list[float]:
     """The captured statements alone, through the bare driver, in one read-only transaction."""
     target = make_url(url)
@@ -287,8 +292,7 @@ async def measure_raw_sql(url: str, statements: Sequence[Statement], runs: int) 
             return await _timed(runs, replay_sqlite)
         finally:
             connection.close()
-    dsn = target.set(drivername="postgresql").render_as_string(hide_password=False)
-    server = await asyncpg.connect(dsn)
+    server = await asyncpg.connect(postgresql_dsn(url))
 
     async def replay_postgresql() -> None:
         transaction = server.transaction(isolation="repeatable_read", readonly=True)
