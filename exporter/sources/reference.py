@@ -58,6 +58,7 @@ from exporter.snapshot import EVERY_CAPABILITY
 from exporter.sources.base import Source
 from exporter.sources.sql import (
     constants,
+    float_seconds_between,
     seconds_between,
     timestamp_param,
     whole,
@@ -448,6 +449,8 @@ def _day_query(conversations_today: Select[Any], first_id: int, *, merge: bool) 
             .subquery("bots")
         )
         wait: ColumnElement[Any] = _wait(today.c.started_at, replies.c.first_reply)
+        # The wait is NULL exactly when there is no reply: counted without computing it.
+        answered: ColumnElement[Any] = replies.c.first_reply
         no_bot: ColumnElement[bool] = bots.c.conversation_id.is_(None)
         joined = (
             today.outerjoin(paid, paid.c.conversation_id == today.c.id)
@@ -468,14 +471,14 @@ def _day_query(conversations_today: Select[Any], first_id: int, *, merge: bool) 
             .cte("today")
             .prefix_with("MATERIALIZED", dialect="sqlite")
         )
-        wait = today.c.wait
+        wait = answered = today.c.wait
         # Looked up only for the ended conversations no agent answered (CASE short-circuits).
         no_bot = ~exists().where(
             messages.c.sender == "bot", messages.c.conversation_id == today.c.id
         )
         joined = today.outerjoin(paid, paid.c.conversation_id == today.c.id)
     handling = seconds_between(today.c.started_at, today.c.ended_at)
-    abandoned = and_(today.c.ended_at.is_not(None), wait.is_(None), no_bot)
+    abandoned = and_(today.c.ended_at.is_not(None), answered.is_(None), no_bot)
     return (
         select(
             *with_site_totals(
@@ -487,7 +490,7 @@ def _day_query(conversations_today: Select[Any], first_id: int, *, merge: bool) 
                     "handling_seconds": cast(func.coalesce(func.sum(handling), 0), Float),
                     "converted": func.count(paid.c.conversation_id),
                     "transactions": whole(func.coalesce(func.sum(paid.c.transactions), 0)),
-                    "answered": func.count(wait),
+                    "answered": func.count(answered),
                     "first_response_seconds": cast(func.coalesce(func.sum(wait), 0), Float),
                     "answered_in_target": whole(
                         func.sum(case((wait <= today.c.service_level, 1), else_=0))
@@ -506,7 +509,7 @@ def _wait(started: ColumnElement[datetime], first_reply: ColumnElement[Any]) -> 
     before its conversation started is an immediate answer."""
     return case(
         (first_reply < started, 0.0),
-        else_=seconds_between(started, first_reply),
+        else_=float_seconds_between(started, first_reply),
     )
 
 
