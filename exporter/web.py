@@ -13,7 +13,7 @@ import html
 import logging
 import math
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -29,7 +29,9 @@ from exporter import __version__, garbage
 from exporter.collection import Collection, Outcome
 from exporter.collector import Family, data_families, health_families
 from exporter.exposition import encode, encode_gzip, gunzip, gzip_member
-from exporter.web_config import WebConfigFile, middleware
+from exporter.web_config import WebConfigFile, configured_headers, middleware
+
+log = logging.getLogger(__name__)
 
 SCRAPE_TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 DEFAULT_PORT = 24280
@@ -38,6 +40,7 @@ DEFAULT_PORT = 24280
 # of this module constant and offers no setting for it.
 SERVER = "chat-supervision-exporter"
 web_response.SERVER_SOFTWARE = SERVER  # type: ignore[attr-defined]
+_SLICE = 1 << 16  # aiohttp's writer waits for the socket once it holds more than this
 
 
 def deadline(header: str | None, cap: float, offset: float) -> float:
@@ -125,6 +128,30 @@ def compressed_figures(outcome: Outcome, openmetrics: bool, help_suffix: str = "
         return encode_gzip(_figures(outcome, help_suffix), openmetrics)
 
 
+async def send_parts(
+    request: web.Request, parts: Sequence[bytes], headers: Mapping[str, str]
+) -> web.StreamResponse:
+    """A body sent as its parts, a slice at a time, never joined.
+
+    The shared compressed figures are megabytes at the largest sizes: each of ten concurrent
+    scrapes joining them into its own body, and its transport then keeping what the socket
+    had not taken yet, held copies of them (docs/performance.md, "Scrapes that share a
+    body"). Slice by slice, a scrape holds at most about one slice of its own.
+    """
+    response = web.StreamResponse(headers=headers)
+    response.content_length = sum(len(part) for part in parts)
+    await response.prepare(request)
+    try:
+        for part in parts:
+            view = memoryview(part)
+            for start in range(0, len(view), _SLICE):
+                await response.write(view[start : start + _SLICE])
+        await response.write_eof()
+    except ConnectionError:  # a write racing the loss (aiohttp cancels a handler waiting)
+        log.debug("scraper gone before the end of its body")
+    return response
+
+
 def _named(families: Iterable[Family], names: frozenset[str]) -> list[Family]:
     return [family for family in families if not names or family.name in names]
 
@@ -167,7 +194,7 @@ def create_app(
     encodings = _Encodings()
     state: dict[str, bool] = {"ready": False}
 
-    async def metrics(request: web.Request) -> web.Response:
+    async def metrics(request: web.Request) -> web.StreamResponse:
         header = request.headers.get(SCRAPE_TIMEOUT_HEADER)
         outcome = await collection.outcome(deadline(header, timeout, scrape_timeout_offset))
         encoder, content_type = _encoder(",".join(request.headers.getall(hdrs.ACCEPT, [])))
@@ -175,23 +202,24 @@ def create_app(
         names = frozenset(request.query.getall("name[]", []))
         gzipped = gzip_accepted(",".join(request.headers.getall(hdrs.ACCEPT_ENCODING, [])))
         health = encode(_named(health_families(outcome, outcome.wall_time()), names), openmetrics)
+        parts: tuple[bytes, ...]
         if names:
             figures = encode(_named(_figures(outcome, help_suffix), names), openmetrics)
             process = encoder(runtime.restricted_registry(names))
-            body = b"".join((health, figures, process))
+            parts = (health, figures, process)
             if gzipped:
-                body = await asyncio.to_thread(gzip_member, body)
+                parts = (await asyncio.to_thread(gzip_member, b"".join(parts)),)
         else:
             shared = await encodings.compressed(outcome, openmetrics, help_suffix)
             process = encoder(runtime)
             if gzipped:
-                body = b"".join((gzip_member(health), shared, gzip_member(process)))
+                parts = (gzip_member(health), shared, gzip_member(process))
             else:
-                body = b"".join((health, await asyncio.to_thread(gunzip, shared), process))
-        headers = {hdrs.CONTENT_TYPE: content_type, hdrs.VARY: hdrs.ACCEPT_ENCODING}
+                parts = (health, await asyncio.to_thread(gunzip, shared), process)
+        headers: dict[str, str] = {hdrs.CONTENT_TYPE: content_type, hdrs.VARY: hdrs.ACCEPT_ENCODING}
         if gzipped:
             headers[hdrs.CONTENT_ENCODING] = "gzip"
-        return web.Response(body=body, headers=headers)
+        return await send_parts(request, parts, headers)
 
     async def landing(_request: web.Request) -> web.Response:
         path = html.escape(telemetry_path)
@@ -233,6 +261,8 @@ def create_app(
         middlewares=[middleware(web_config)] if web_config is not None else [],
         handler_args={"logger": _ServerLog(logging.getLogger("aiohttp.server"))},
     )
+    if web_config is not None:
+        app.on_response_prepare.append(configured_headers)
     app[ENCODINGS] = encodings
     app.router.add_get(telemetry_path, metrics)
     app.router.add_get("/", landing)

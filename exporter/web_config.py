@@ -510,9 +510,12 @@ def _matches(password: bytes, hashed: bytes | None, config: WebConfig) -> bool:
     return len(password) <= 72 and bcrypt.checkpw(password, checked) and hashed is not None
 
 
+_CONFIG = web.RequestKey("web_config", WebConfig)
+
+
 def middleware(source: WebConfigFile) -> Middleware:
-    """Basic authentication and the configured headers on every response, as the file says
-    at the time of the request (exporter-toolkit reads it for each request)."""
+    """Basic authentication as the file says at the time of the request (exporter-toolkit
+    reads it for each request); ``configured_headers`` then adds that file's headers."""
     auth = BasicAuth()
 
     @web.middleware
@@ -522,19 +525,19 @@ def middleware(source: WebConfigFile) -> Middleware:
         except WebConfigError as error:
             log.error("request refused: %s", error)
             return web.Response(status=500, text="Internal Server Error\n")
-        try:
-            if config.users and not await auth.allowed(
-                config, request.headers.get(hdrs.AUTHORIZATION)
-            ):
-                response: web.StreamResponse = web.Response(
-                    status=401, text="Unauthorized\n", headers={hdrs.WWW_AUTHENTICATE: "Basic"}
-                )
-            else:
-                response = await handler(request)
-        except web.HTTPException as error:
-            error.headers.update(config.headers)
-            raise
-        response.headers.update(config.headers)
-        return response
+        request[_CONFIG] = config
+        if config.users and not await auth.allowed(config, request.headers.get(hdrs.AUTHORIZATION)):
+            return web.Response(
+                status=401, text="Unauthorized\n", headers={hdrs.WWW_AUTHENTICATE: "Basic"}
+            )
+        return await handler(request)
 
     return web_config
+
+
+async def configured_headers(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """The headers of the file read for this request, on every response to it, errors
+    included (an ``on_response_prepare`` signal): a response streamed by its handler has
+    sent its headers before a middleware sees it."""
+    if (config := request.get(_CONFIG)) is not None:
+        response.headers.update(config.headers)

@@ -28,6 +28,7 @@ from exporter.web import (
     deadline,
     gzip_accepted,
     parse_listen_address,
+    send_parts,
 )
 from tests.builder import Scenario
 
@@ -169,6 +170,42 @@ async def test_a_gzip_scrape_is_the_plain_one_in_three_members(
     assert b'agent="Ann"' in figures
     assert process.startswith(b"# HELP process_") or process.startswith(b"# HELP python_")
     assert _steady(health + figures + process) == _steady(plain)
+
+
+def _parts_app(parts: tuple[bytes, ...]) -> web.Application:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return await send_parts(request, parts, {"Content-Type": "application/octet-stream"})
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    return app
+
+
+async def test_a_body_sent_in_parts_and_slices_arrives_whole() -> None:
+    parts = (b"a" * 100_000, b"", bytes(range(256)) * 1_000, b"z")
+    async with TestClient(TestServer(_parts_app(parts), host="127.0.0.1")) as test_client:
+        response = await test_client.get("/")
+        body = await response.read()
+    assert response.headers["Content-Length"] == str(len(body))
+    assert "Transfer-Encoding" not in response.headers
+    assert body == b"".join(parts)
+
+
+async def test_a_scraper_leaving_mid_body_is_no_error(caplog: pytest.LogCaptureFixture) -> None:
+    """More than the sockets can hold, the client reads a little and leaves: the end of that
+    response, not an error with a traceback, and the server goes on."""
+    parts = (bytes(64 << 20),)
+    async with TestClient(TestServer(_parts_app(parts), host="127.0.0.1")) as test_client:
+        assert test_client.port is not None
+        with caplog.at_level(logging.DEBUG):
+            reader, writer = await asyncio.open_connection("127.0.0.1", test_client.port)
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert (await reader.readexactly(1024)).startswith(b"HTTP/1.1 200 OK\r\n")
+            writer.transport.abort()
+            await asyncio.sleep(0.5)
+            response = await test_client.get("/")
+            assert len(await response.read()) == len(parts[0])
+    assert [record for record in caplog.records if record.levelno >= logging.WARNING] == []
 
 
 async def test_landing_page_and_probes(client: TestClient[web.Request, web.Application]) -> None:
