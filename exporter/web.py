@@ -4,8 +4,8 @@ A scrape: read the deadline from Prometheus' scrape-timeout header, await the (s
 collection outcome, let prometheus-client choose the format (text or OpenMetrics) from the
 ``Accept`` header, encode the exporter's health, the chat figures and the process metrics,
 and gzip them if asked. Unfiltered scrapes served by the same outcome share one gzipped
-encoding of the chat figures, the middle of three gzip members. Only the outcome is
-awaited; nothing here touches the database.
+encoding of the chat figures, the middle of three gzip members, which each body sends as
+they are. Only the outcome is awaited; nothing here touches the database.
 """
 
 import asyncio
