@@ -260,7 +260,11 @@ def _connected_pairs_query(site_days: CTE) -> Select[Any]:
 
 def _sessions_query(has_reason: bool) -> Select[Any]:
     """The session that gives each connected agent its status, with when it started and its
-    reason."""
+    reason.
+
+    That session is open: saying so lets the database join the open sessions (through the
+    ended_at index) instead of hashing every session ever recorded.
+    """
     current = _current_session("id", agents.c.id)
     reason = agent_sessions.c.reason if has_reason else null()
     return (
@@ -270,7 +274,7 @@ def _sessions_query(has_reason: bool) -> Select[Any]:
             reason.label("reason"),
         )
         .select_from(agents.join(agent_sessions, agent_sessions.c.id == current))
-        .where(agents.c.is_bot == false())
+        .where(agents.c.is_bot == false(), agent_sessions.c.ended_at.is_(None))
     )
 
 
