@@ -111,18 +111,19 @@ class ReferenceSource(Source):
         naive_now = timestamp_param(now.astimezone(UTC).replace(tzinfo=None))
         site_days = _site_days(days)
         day_starts = tuple(sorted({day.day_start for day in days}))
+        postgresql = connection.dialect.name == "postgresql"
         first_id = await connection.scalar(_first_id_query(_today(site_days, day_starts[0])))
         # Named as Readings' fields, the longest first (read_all packs them in that order).
         queries: dict[str, Select[Any]] = {}
         if first_id is not None:  # no conversation today: nothing to read about today
             recent = _today_from(first_id, days)
-            merge = connection.dialect.name == "postgresql"
-            queries["days"] = _day_query(recent, first_id, merge=merge)
+            queries["days"] = _day_query(recent, first_id, merge=postgresql)
             queries["ratings"] = _ratings_query(recent, first_id, settings)
             queries["turnover"] = _turnover_query(recent, first_id)
         queries["live"] = _live_query(site_days, naive_now)
         if settings.per_agent:
-            queries["sessions"] = _sessions_query(await self._has_reason(connection))
+            has_reason = await self._has_reason(connection)
+            queries["sessions"] = _sessions_query(has_reason, open_only=postgresql)
             queries["connected"] = _connected_pairs_query(site_days)
         queries["statuses"] = _status_query(site_days)
         if settings.per_agent:
@@ -258,24 +259,26 @@ def _connected_pairs_query(site_days: CTE) -> Select[Any]:
     )
 
 
-def _sessions_query(has_reason: bool) -> Select[Any]:
+def _sessions_query(has_reason: bool, *, open_only: bool) -> Select[Any]:
     """The session that gives each connected agent its status, with when it started and its
     reason.
 
-    That session is open: saying so lets the database join the open sessions (through the
-    ended_at index) instead of hashing every session ever recorded.
+    That session is open. Told so (``open_only``), PostgreSQL hashes the open sessions to
+    join them rather than every session ever recorded; SQLite would instead loop over the
+    open sessions, looking every agent's current one up for each.
     """
     current = _current_session("id", agents.c.id)
     reason = agent_sessions.c.reason if has_reason else null()
-    return (
+    query = (
         select(
             agent_sessions.c.agent_id,
             agent_sessions.c.started_at.label("status_since"),
             reason.label("reason"),
         )
         .select_from(agents.join(agent_sessions, agent_sessions.c.id == current))
-        .where(agents.c.is_bot == false(), agent_sessions.c.ended_at.is_(None))
+        .where(agents.c.is_bot == false())
     )
+    return query.where(agent_sessions.c.ended_at.is_(None)) if open_only else query
 
 
 def _presence_query(
