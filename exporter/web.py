@@ -141,6 +141,8 @@ async def send_parts(
     response = web.StreamResponse(headers=headers)
     response.content_length = sum(len(part) for part in parts)
     await response.prepare(request)
+    if request.method == hdrs.METH_HEAD:  # its length, not its body (RFC 9110 9.3.2)
+        parts = ()
     try:
         for part in parts:
             view = memoryview(part)

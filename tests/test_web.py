@@ -191,6 +191,24 @@ async def test_a_body_sent_in_parts_and_slices_arrives_whole() -> None:
     assert body == b"".join(parts)
 
 
+async def test_a_head_request_gets_the_length_without_the_body() -> None:
+    parts = (b"a" * 100_000, b"z")
+    async with TestClient(TestServer(_parts_app(parts), host="127.0.0.1")) as test_client:
+        assert test_client.port is not None
+        reader, writer = await asyncio.open_connection("127.0.0.1", test_client.port)
+        writer.write(
+            b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        answer = await reader.read()
+        writer.close()
+        await writer.wait_closed()
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    assert b"\r\nContent-Length: 100001\r\n" in head
+    assert rest.startswith(b"HTTP/1.1 200 OK\r\n")  # the next answer, no body between
+    assert rest.endswith(b"\r\n\r\n" + b"".join(parts))
+
+
 async def test_a_scraper_leaving_mid_body_is_no_error(caplog: pytest.LogCaptureFixture) -> None:
     """More than the sockets can hold, the client reads a little and leaves: the end of that
     response, not an error with a traceback, and the server goes on."""
