@@ -29,7 +29,7 @@ from exporter import __version__, garbage
 from exporter.collection import Collection, Outcome
 from exporter.collector import Family, data_families, health_families
 from exporter.exposition import encode, encode_gzip, gunzip, gzip_member
-from exporter.web_config import WebConfigFile, configured_headers, middleware
+from exporter.web_config import WebConfigFile, install
 
 log = logging.getLogger(__name__)
 
@@ -259,12 +259,9 @@ def create_app(
     async def stopping(_app: web.Application) -> None:
         state["ready"] = False
 
-    app = web.Application(
-        middlewares=[middleware(web_config)] if web_config is not None else [],
-        handler_args={"logger": _ServerLog(logging.getLogger("aiohttp.server"))},
-    )
+    app = web.Application(handler_args={"logger": _ServerLog(logging.getLogger("aiohttp.server"))})
     if web_config is not None:
-        app.on_response_prepare.append(configured_headers)
+        install(app, web_config)
     app[ENCODINGS] = encodings
     app.router.add_get(telemetry_path, metrics)
     app.router.add_get("/", landing)

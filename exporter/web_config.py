@@ -513,9 +513,15 @@ def _matches(password: bytes, hashed: bytes | None, config: WebConfig) -> bool:
 _CONFIG = web.RequestKey("web_config", WebConfig)
 
 
-def middleware(source: WebConfigFile) -> Middleware:
-    """Basic authentication as the file says at the time of the request (exporter-toolkit
-    reads it for each request); ``configured_headers`` then adds that file's headers."""
+def install(app: web.Application, source: WebConfigFile) -> None:
+    """Basic authentication and the configured headers on every response of ``app``, as the
+    file says at the time of the request (exporter-toolkit reads it for each request)."""
+    app.middlewares.append(_middleware(source))
+    app.on_response_prepare.append(_configured_headers)
+
+
+def _middleware(source: WebConfigFile) -> Middleware:
+    """Authentication, and the file read for the request kept for ``_configured_headers``."""
     auth = BasicAuth()
 
     @web.middleware
@@ -535,7 +541,7 @@ def middleware(source: WebConfigFile) -> Middleware:
     return web_config
 
 
-async def configured_headers(request: web.BaseRequest, response: web.StreamResponse) -> None:
+async def _configured_headers(request: web.BaseRequest, response: web.StreamResponse) -> None:
     """The headers of the file read for this request, on every response to it, errors
     included (an ``on_response_prepare`` signal): a response streamed by its handler has
     sent its headers before a middleware sees it."""
