@@ -110,3 +110,28 @@ async def test_satisfaction_bucket_bounds_follow_the_configuration(database_url:
         ("response_time", "good"): 0, ("response_time", "average"): 0, ("response_time", "poor"): 1,
         ("quality", "good"): 1, ("quality", "average"): 1, ("quality", "poor"): 1,
     }  # fmt: skip
+
+
+async def test_site_totals_are_summed_exactly_where_the_database_is_exact(
+    database_url: str,
+) -> None:
+    # Handling times of 0.1 s and 0.2 s: as doubles they add up to 0.30000000000000004,
+    # in whichever order; PostgreSQL and MariaDB sum the exact seconds, then send 0.3.
+    # SQLite's seconds are doubles already.
+    s = Scenario()
+    main = s.site("main")
+    ann, ben = s.agent("Ann", [main]), s.agent("Ben", [main])
+    s.conversation(main, ann, "2026-11-24 10:00:00", "2026-11-24 10:00:00.1")
+    s.conversation(main, ben, "2026-11-24 10:00:00", "2026-11-24 10:00:00.2")
+    await s.write(database_url)
+
+    m = await scrape(database_url, NOW)
+
+    assert (
+        m("chat_agent_handling_time_seconds_today", site="main", agent_id="1", agent="Ann") == 0.1
+    )
+    assert (
+        m("chat_agent_handling_time_seconds_today", site="main", agent_id="2", agent="Ben") == 0.2
+    )
+    exact = not database_url.startswith("sqlite")
+    assert m("chat_handling_time_seconds_today", site="main") == (0.3 if exact else 0.1 + 0.2)

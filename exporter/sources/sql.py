@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CTE, Float, Integer, Select, bindparam, cast, func, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import Cast, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from exporter.schema import Timestamp
@@ -106,15 +106,23 @@ def with_site_totals(
     site_partition: Sequence[ColumnElement[Any]],
     sums: Mapping[str, ColumnElement[Any]],
 ) -> list[ColumnElement[Any]]:
-    """The grouped columns, each aggregate, and its total over ``site_partition`` as site_<name>."""
+    """The grouped columns, each aggregate, and its total over ``site_partition`` as site_<name>.
+
+    A total sums what an aggregate casts (``whole``, a NUMERIC sent as a double), then casts
+    it: a site's handling time summed from its agents' doubles had last digits that moved
+    with the order in which the plan returned them; the exact sums do not move.
+    """
     return [
         *group,
         *(aggregate.label(name) for name, aggregate in sums.items()),
         *(
-            # Cast back to the aggregate's type: a sum of sums is NUMERIC on PostgreSQL.
-            cast(func.sum(aggregate).over(partition_by=site_partition), aggregate.type).label(
-                f"site_{name}"
-            )
+            cast(
+                func.sum(_uncast(aggregate)).over(partition_by=site_partition), aggregate.type
+            ).label(f"site_{name}")
             for name, aggregate in sums.items()
         ),
     ]
+
+
+def _uncast(aggregate: ColumnElement[Any]) -> ColumnElement[Any]:
+    return aggregate.clause if isinstance(aggregate, Cast) else aggregate
