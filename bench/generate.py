@@ -35,7 +35,7 @@ from bench.rows import (
     timed,
 )
 from exporter.database import create_engine, redact
-from exporter.schema import metadata
+from exporter.schema import create_statistics, metadata
 
 BOT_EVERY = 20  # agent ids divisible by this are bots: 5 %
 
@@ -245,6 +245,7 @@ def _create_indexes(connection: Connection) -> None:
     for table in metadata.sorted_tables:
         for index in table.indexes:
             index.create(connection)
+    create_statistics(connection)
 
 
 async def generate(url: str, size: Size, now: int | None = None) -> None:

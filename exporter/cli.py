@@ -135,7 +135,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     command(
         "init-db",
-        "create the reference schema's missing tables, optional columns and indexes, then exit",
+        "create the reference schema's missing tables, optional columns, indexes and "
+        "statistics, then exit",
         web_flags=False,
     )
     command(

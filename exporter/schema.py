@@ -152,12 +152,27 @@ LATER = frozenset({("agent_sessions", "reason")})
 """Optional columns added after the first release: the reference source reads a database
 without them, and ``create_schema`` adds them to an existing table."""
 
+STATISTICS = "conversations_site_agent"
+"""PostgreSQL statistics on the pairs of (site, agent) that conversations hold: taken as
+independent, many sites times many agents made far more possible pairs than a day has
+(each agent works on a few sites), and the planner sorted today's conversations to group
+them by pair instead of hashing the few groups. ANALYZE fills them."""
+
 
 async def create_schema(engine: AsyncEngine) -> None:
-    """Create the tables, the optional columns (``LATER``) and the indexes that do not exist
-    yet; never changes or drops anything that exists."""
+    """Create the tables, the optional columns (``LATER``), the indexes and the statistics
+    that do not exist yet; never changes or drops anything that exists."""
     async with engine.begin() as connection:
         await connection.run_sync(_complete)
+
+
+def create_statistics(connection: Connection) -> None:
+    """``STATISTICS``, on PostgreSQL, unless they exist."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            f"CREATE STATISTICS IF NOT EXISTS {STATISTICS} (ndistinct) "
+            "ON site_id, agent_id FROM conversations"
+        )
 
 
 def _complete(connection: Connection) -> None:
@@ -176,3 +191,4 @@ def _complete(connection: Connection) -> None:
         for index in table.indexes:
             if index.name not in names:
                 index.create(connection)
+    create_statistics(connection)

@@ -16,7 +16,7 @@ from exporter import __version__
 from exporter.cli import _presence_summary
 from exporter.config import parse_config
 from exporter.database import create_engine
-from exporter.schema import agent_sessions, create_schema
+from exporter.schema import STATISTICS, agent_sessions, create_schema
 from tests.builder import Metrics, Scenario, reset_schema, scrape, utc
 from tests.conftest import BACKENDS, server_url
 from tests.servers import exporter, run_cli
@@ -118,18 +118,21 @@ async def _execute(url: str, *statements: str, transaction: bool = True) -> None
 
 
 async def _first_release_schema(url: str) -> None:
-    """The reference schema as init-db created it before agent_sessions.reason and
-    ix_messages_sender_conversation were added."""
+    """The reference schema as init-db created it before agent_sessions.reason,
+    ix_messages_sender_conversation and the (site, agent) statistics were added."""
     engine = create_engine(url, read_only=False, pool_size=1)
     try:
         await create_schema(engine)
     finally:
         await engine.dispose()
-    on_table = " ON messages" if make_url(url).get_backend_name() in ("mysql", "mariadb") else ""
+    backend = make_url(url).get_backend_name()
+    on_table = " ON messages" if backend in ("mysql", "mariadb") else ""
+    statistics = [f"DROP STATISTICS {STATISTICS}"] if backend == "postgresql" else []
     await _execute(
         url,
         "ALTER TABLE agent_sessions DROP COLUMN reason",
         f"DROP INDEX ix_messages_sender_conversation{on_table}",
+        *statistics,
     )
 
 
@@ -173,7 +176,8 @@ def _first_release_scenario(session_start: str) -> Scenario:
 
 
 async def _layout(url: str) -> tuple[set[str], set[str | None], list[dict[str, Any]]]:
-    """The columns of agent_sessions, the indexes of messages, and the sessions' rows."""
+    """The columns of agent_sessions, the indexes of messages and, on PostgreSQL, the
+    statistics objects, and the sessions' rows."""
     engine = create_engine(url, read_only=False, pool_size=1)
     try:
         async with engine.connect() as connection:
@@ -183,6 +187,9 @@ async def _layout(url: str) -> tuple[set[str], set[str | None], list[dict[str, A
                     {index["name"] for index in inspect(sync).get_indexes("messages")},
                 )
             )
+            if connection.dialect.name == "postgresql":
+                statistics = await connection.scalars(text("SELECT stxname FROM pg_statistic_ext"))
+                indexes |= set(statistics)
             query = select(*(column for column in agent_sessions.c if column.name in columns))
             rows = [dict(row._mapping) for row in await connection.execute(query)]
     finally:
@@ -195,6 +202,7 @@ def test_init_db_completes_an_older_schema_without_touching_its_rows(old_url: st
     columns, indexes, rows = asyncio.run(_layout(old_url))
     assert "reason" not in columns
     assert "ix_messages_sender_conversation" not in indexes
+    assert STATISTICS not in indexes
     session = {
         "id": 1,
         "agent_id": 1,
@@ -215,6 +223,7 @@ def test_init_db_completes_an_older_schema_without_touching_its_rows(old_url: st
     columns, indexes, rows = asyncio.run(_layout(old_url))
     assert "reason" in columns
     assert "ix_messages_sender_conversation" in indexes
+    assert (STATISTICS in indexes) == old_url.startswith("postgresql")
     assert rows == [{**session, "reason": None}]
     after = asyncio.run(scrape(old_url, "2026-11-24 12:00:00"))
 

@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect, Subquery
@@ -112,11 +113,14 @@ class ReferenceSource(Source):
         site_days = _site_days(days)
         day_starts = tuple(sorted({day.day_start for day in days}))
         postgresql = connection.dialect.name == "postgresql"
-        first_id = await connection.scalar(_first_id_query(_today(site_days, day_starts[0])))
+        first = (await connection.execute(_first_id_query(_today(site_days, day_starts[0])))).one()
+        first_id: int | None = first.first_id
         # Named as Readings' fields, the longest first (read_all packs them in that order).
         queries: dict[str, Select[Any]] = {}
         if first_id is not None:  # no conversation today: nothing to read about today
-            recent = _today_from(first_id, days)
+            site_ids = [day.site_id for day in days]
+            from_first = await connection.scalar(_count_from_query(first_id, site_ids))
+            recent = _today_from(first_id, days, ids_suffice=from_first == first.today)
             queries["days"] = _day_query(recent, first_id, merge=postgresql)
             queries["ratings"] = _ratings_query(recent, first_id, settings)
             queries["turnover"] = _turnover_query(recent, first_id)
@@ -370,15 +374,26 @@ def _today(site_days: CTE, earliest: datetime) -> Select[Any]:
     )
 
 
-def _today_from(first_id: int, days: Sequence[SiteDay]) -> Select[Any]:
+def _today_from(first_id: int, days: Sequence[SiteDay], *, ids_suffice: bool) -> Select[Any]:
     """Today's conversations of every site, read through the primary key from ``first_id``.
 
     In id order, so that the database merges them with the sales, ratings and messages of
     recent conversations, which their conversation_id indexes return in the same order,
     instead of hashing 300 000 rows at the largest benchmark size. Each site's day start and
     service-level target are chosen by a CASE over the few distinct values.
+
+    With ``ids_suffice`` (every conversation from ``first_id`` on is today's, as counted in
+    the collection's snapshot: ``_count_from_query``) the day start is not tested: the rows
+    are the same, and the database no longer multiplies the selectivities of two conditions
+    that select the same latest rows, which made PostgreSQL plan for a fraction of them.
     """
     site = conversations.c.site_id
+    conditions = [conversations.c.id >= first_id, site.in_([day.site_id for day in days])]
+    if not ids_suffice:
+        conditions.append(
+            conversations.c.started_at
+            >= _by_site(site, {day.site_id: day.day_start for day in days}, timestamp_param)
+        )
     return select(
         conversations.c.id,
         site,
@@ -390,12 +405,7 @@ def _today_from(first_id: int, days: Sequence[SiteDay]) -> Select[Any]:
             {day.site_id: day.service_level_seconds for day in days},
             lambda seconds: literal(seconds, Float),
         ).label("service_level"),
-    ).where(
-        conversations.c.id >= first_id,
-        site.in_([day.site_id for day in days]),
-        conversations.c.started_at
-        >= _by_site(site, {day.site_id: day.day_start for day in days}, timestamp_param),
-    )
+    ).where(*conditions)
 
 
 def _by_site(
@@ -412,8 +422,9 @@ def _by_site(
     return case(*((site.in_(ids), as_sql(value)) for value, ids in sites_of.items()))
 
 
-def _first_id_query(today: Select[Any]) -> Select[Any]:
-    """The lowest id among today's conversations (NULL if there are none).
+def _first_id_query(today: Select[Any]) -> Select[Any, int]:
+    """The lowest id among today's conversations (NULL if there are none), and their count
+    (whether ids alone select them: ``_count_from_query``).
 
     Not needed for the result, but ids grow with time, so ``conversation_id >= first id``
     lets the database read the sales and ratings of recent conversations only, through the
@@ -421,7 +432,15 @@ def _first_id_query(today: Select[Any]) -> Select[Any]:
     parameter: as a subquery, SQLite planned it with a temporary index over all rows.
     """
     ids = today.subquery("today_ids")
-    return select(func.min(ids.c.id))
+    return select(func.min(ids.c.id).label("first_id"), func.count().label("today"))
+
+
+def _count_from_query(first_id: int, site_ids: Sequence[int]) -> Select[int]:
+    """The conversations of the sites from ``first_id`` on: as many as today's exactly when
+    they are all today's (every one of today's has an id from ``first_id`` on)."""
+    return select(func.count()).where(
+        conversations.c.id >= first_id, conversations.c.site_id.in_(site_ids)
+    )
 
 
 def _day_query(conversations_today: Select[Any], first_id: int, *, merge: bool) -> Select[Any]:
@@ -429,8 +448,9 @@ def _day_query(conversations_today: Select[Any], first_id: int, *, merge: bool) 
 
     The first response of each conversation and whether a bot wrote in it come, with
     ``merge`` (PostgreSQL), from one pass over the recent agents' and bots' messages in the
-    order of the (sender, conversation_id, sent_at) index, grouped as they come and merged
-    with today's conversations in id order: a correlated lookup per conversation costs
+    order of the (sender, conversation_id, sent_at) index (the first agent message of each
+    conversation kept as it comes, ``DISTINCT ON``, rather than aggregated), merged with
+    today's conversations in id order: a correlated lookup per conversation costs
     PostgreSQL more, and in the aggregates it would sort 300 000 rows to group them instead
     of hashing. SQLite and MariaDB, which would materialise and index those groups, look
     each conversation up in the same index instead.
@@ -444,9 +464,10 @@ def _day_query(conversations_today: Select[Any], first_id: int, *, merge: bool) 
     if merge:
         today = conversations_today.cte("today")
         replies = (
-            select(messages.c.conversation_id, func.min(messages.c.sent_at).label("first_reply"))
+            select(messages.c.conversation_id, messages.c.sent_at.label("first_reply"))
+            .ext(distinct_on(messages.c.conversation_id))
             .where(messages.c.sender == "agent", messages.c.conversation_id >= first_id)
-            .group_by(messages.c.conversation_id)
+            .order_by(messages.c.conversation_id, messages.c.sent_at)
             .subquery("replies")
         )
         bots = (
