@@ -472,6 +472,9 @@ def test_an_ha_pair_costs_one_collection_per_interval(stack: Stack) -> None:
     collector = min(cached, key=lambda replica: max(apart(cached[replica], t) for t in once))
     assert max(apart(cached[collector], t) for t in once) < LOG_DELAY
     [other] = set(cached) - {collector}
+    if after(cached[other], cached[collector]) < LOG_DELAY:
+        # Phases closer than the log can tell apart: the replica a hair earlier collects.
+        collector, other = other, collector
     # The cost in freshness: the other replica gets figures as old as its scrapes are late
     # on the collector's, always less than min_interval; the collector gets them fresh.
     late = after(cached[collector], cached[other])
