@@ -1,11 +1,11 @@
 """Where the raw SQL of one collection goes, statement by statement, on PostgreSQL.
 
 Captures the statements of one snapshot as ``bench.run`` does, then runs each under
-``EXPLAIN (ANALYZE, BUFFERS)`` in one read-only REPEATABLE READ transaction with JIT off, as
-the exporter's own transaction has it, and prints a Markdown table: per statement its result
-columns (which name it), execution and planning time (median of ``--runs``), the pages it
-read from the cache and from disk and the temporary pages it wrote. ``--plans`` prints each
-statement's last plan after the table.
+``EXPLAIN (ANALYZE, BUFFERS)`` in one read-only REPEATABLE READ transaction with the settings
+of the exporter's own (``POSTGRESQL_SETTINGS``: JIT and parallel workers off), and prints a
+Markdown table: per statement its result columns (which name it), execution and planning time
+(median of ``--runs``), the pages it read from the cache and from disk and the temporary pages
+it wrote. ``--plans`` prints each statement's last plan after the table.
 """
 
 import argparse
@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from bench.run import Statement, capture, postgresql_dsn
 from exporter.config import load_config
+from exporter.database import POSTGRESQL_SETTINGS
 from exporter.sources import SCHEMAS
 
 LABEL_COLUMNS = 4
@@ -54,7 +55,8 @@ async def explain(url: str, statements: Sequence[Statement], runs: int) -> list[
     try:
         transaction = server.transaction(isolation="repeatable_read", readonly=True)
         await transaction.start()
-        await server.execute("SET LOCAL jit = off")
+        for setting in POSTGRESQL_SETTINGS:
+            await server.execute(f"SET LOCAL {setting}")
         explained = []
         for statement, parameters in statements:
             prepared = await server.prepare(statement)

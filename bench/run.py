@@ -33,7 +33,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from exporter.config import DatabaseConfig, load_config
-from exporter.database import create_engine, read_only, redact
+from exporter.database import POSTGRESQL_SETTINGS, create_engine, read_only, redact
 from exporter.settings import Settings
 from exporter.sources import SCHEMAS
 
@@ -297,7 +297,8 @@ async def measure_raw_sql(url: str, statements: Sequence[Statement], runs: int) 
     async def replay_postgresql() -> None:
         transaction = server.transaction(isolation="repeatable_read", readonly=True)
         await transaction.start()
-        await server.execute("SET LOCAL jit = off")  # as the exporter's transaction does
+        for setting in POSTGRESQL_SETTINGS:  # as the exporter's transaction has them
+            await server.execute(f"SET LOCAL {setting}")
         for statement, parameters in statements:
             await server.fetch(statement, *parameters)
         await transaction.rollback()

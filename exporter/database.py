@@ -32,6 +32,16 @@ CONNECT_TIMEOUT_SECONDS = 10
 # collection's deadline cancels them, writers (init-db, demo) wait once, long.
 SQLITE_READ_BUSY_MS = 100
 SQLITE_WRITE_BUSY_MS = 5000
+# Set in each PostgreSQL transaction of a collection, on both of its connections.
+POSTGRESQL_SETTINGS = (
+    # The queries are short, but their cost estimates can cross the JIT threshold, whose
+    # compilation then takes longer than the query itself.
+    "jit = off",
+    # A collection already reads on two connections. Parallel workers on top crowded the
+    # database's cores, each repeating the inner side of the day statement's merge joins,
+    # and took workers from the pool the chat platform's own queries share.
+    "max_parallel_workers_per_gather = 0",
+)
 
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -271,9 +281,8 @@ async def _postgresql_read_only(
         await connection.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
     milliseconds = _milliseconds(statement_timeout)
     await connection.execute(text(f"SET LOCAL statement_timeout = {milliseconds}"))
-    # The queries are short, but their cost estimates can cross the JIT threshold, whose
-    # compilation then takes longer than the query itself.
-    await connection.execute(text("SET LOCAL jit = off"))
+    for setting in POSTGRESQL_SETTINGS:
+        await connection.execute(text(f"SET LOCAL {setting}"))
 
 
 @asynccontextmanager

@@ -154,6 +154,7 @@ _LANE = (
     "SELECT pg_backend_pid() AS pid, pg_sleep(0.3) IS NULL AS slept, "
     "current_setting('transaction_read_only') AS read_only, "
     "current_setting('statement_timeout') AS timeout, current_setting('jit') AS jit, "
+    "current_setting('max_parallel_workers_per_gather') AS workers, "
     "(SELECT count(*) FROM sites) AS sites"
 )
 
@@ -176,7 +177,8 @@ async def test_two_postgresql_connections_read_one_snapshot() -> None:
         assert one.pid != other.pid
         assert elapsed < 0.55  # the two sleeps overlapped
         for row in (one, other):
-            assert (row.read_only, row.timeout, row.jit, row.sites) == ("on", "5s", "off", before)
+            settings = (row.read_only, row.timeout, row.jit, row.workers, row.sites)
+            assert settings == ("on", "5s", "off", "0", before)
         assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
