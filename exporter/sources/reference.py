@@ -118,8 +118,7 @@ class ReferenceSource(Source):
         # Named as Readings' fields, the longest first (read_all packs them in that order).
         queries: dict[str, Select[Any]] = {}
         if first_id is not None:  # no conversation today: nothing to read about today
-            site_ids = [day.site_id for day in days]
-            from_first = await connection.scalar(_count_from_query(first_id, site_ids))
+            from_first = await connection.scalar(_count_from_query(first_id, days))
             recent = _today_from(first_id, days, ids_suffice=from_first == first.today)
             queries["days"] = _day_query(recent, first_id, merge=postgresql)
             queries["ratings"] = _ratings_query(recent, first_id, settings)
@@ -388,7 +387,7 @@ def _today_from(first_id: int, days: Sequence[SiteDay], *, ids_suffice: bool) ->
     that select the same latest rows, which made PostgreSQL plan for a fraction of them.
     """
     site = conversations.c.site_id
-    conditions = [conversations.c.id >= first_id, site.in_([day.site_id for day in days])]
+    conditions = _from_first(first_id, days)
     if not ids_suffice:
         conditions.append(
             conversations.c.started_at
@@ -435,12 +434,19 @@ def _first_id_query(today: Select[Any]) -> Select[Any, int]:
     return select(func.min(ids.c.id).label("first_id"), func.count().label("today"))
 
 
-def _count_from_query(first_id: int, site_ids: Sequence[int]) -> Select[int]:
+def _count_from_query(first_id: int, days: Sequence[SiteDay]) -> Select[int]:
     """The conversations of the sites from ``first_id`` on: as many as today's exactly when
     they are all today's (every one of today's has an id from ``first_id`` on)."""
-    return select(func.count()).where(
-        conversations.c.id >= first_id, conversations.c.site_id.in_(site_ids)
-    )
+    return select(func.count()).where(*_from_first(first_id, days))
+
+
+def _from_first(first_id: int, days: Sequence[SiteDay]) -> list[ColumnElement[bool]]:
+    """The conditions of the sites' conversations from ``first_id`` on, one definition for
+    the set ``_count_from_query`` counts and ``_today_from`` reads when ids suffice."""
+    return [
+        conversations.c.id >= first_id,
+        conversations.c.site_id.in_([day.site_id for day in days]),
+    ]
 
 
 def _day_query(conversations_today: Select[Any], first_id: int, *, merge: bool) -> Select[Any]:
