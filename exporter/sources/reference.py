@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import ScalarSelect, Subquery
+from sqlalchemy.sql.selectable import NamedFromClause, Subquery
 
 from exporter.database import read_all
 from exporter.days import SiteDay, site_day
@@ -61,6 +61,7 @@ from exporter.sources.sql import (
     constants,
     float_seconds_between,
     seconds_between,
+    seconds_sum,
     timestamp_param,
     whole,
     with_site_totals,
@@ -118,7 +119,9 @@ class ReferenceSource(Source):
         # Named as Readings' fields, the longest first (read_all packs them in that order).
         queries: dict[str, Select[Any]] = {}
         if first_id is not None:  # no conversation today: nothing to read about today
-            from_first = await connection.scalar(_count_from_query(first_id, days))
+            from_first = await connection.scalar(
+                _count_from_query(first_id, days, every_site=not settings.sites)
+            )
             recent = _today_from(first_id, days, ids_suffice=from_first == first.today)
             queries["days"] = _day_query(recent, first_id, merge=postgresql)
             queries["ratings"] = _ratings_query(recent, first_id, settings)
@@ -126,11 +129,11 @@ class ReferenceSource(Source):
         queries["live"] = _live_query(site_days, naive_now)
         if settings.per_agent:
             has_reason = await self._has_reason(connection)
-            queries["sessions"] = _sessions_query(has_reason, open_only=postgresql)
-            queries["connected"] = _connected_pairs_query(site_days)
-        queries["statuses"] = _status_query(site_days)
+            queries["sessions"] = _sessions_query(has_reason, hashed=postgresql)
+            queries["connected"] = _connected_pairs_query(site_days, hashed=postgresql)
+        queries["statuses"] = _status_query(site_days, hashed=postgresql)
         if settings.per_agent:
-            queries["agents"] = _agents_query(names=settings.agent_names)
+            queries["agents"] = _agents_query(names=settings.agent_names, hashed=postgresql)
             queries["status_times"] = _presence_query(day_starts, naive_now, by_status=True)
             queries["presence"] = _presence_query(day_starts, naive_now, by_status=False)
         queries["objectives"] = _objectives_query([day.site_id for day in days])
@@ -171,26 +174,37 @@ def _site_days(days: Sequence[SiteDay]) -> CTE:
     )
 
 
-def _current_session(column: str, agent_id: ColumnElement[int]) -> ScalarSelect[Any]:
-    """``column`` of the session that gives the agent its status: its latest open one (by
-    start, then id); NULL when it is disconnected.
+def _current_session(
+    agent_id: ColumnElement[int], *, hashed: bool
+) -> tuple[NamedFromClause, ColumnElement[bool]]:
+    """The session that gives the agent its status, as a table to join and its condition: the
+    agent's latest open session (by start, then id); a disconnected agent has none.
 
-    A correlated lookup through the (agent_id, ended_at, started_at) index: a few rows per
-    agent, where a window over all open sessions made SQLite rescan them for every agent.
+    With ``hashed`` (PostgreSQL), the open session that no open session of the same agent
+    follows: the open sessions are hashed once for all agents, where a lookup per agent and
+    per assignment cost several times more. Elsewhere the latest open session's id is looked
+    up per agent through the (agent_id, ended_at, started_at) index: SQLite's statistics make
+    the other form read every open session again for each site.
     """
-    latest = agent_sessions.alias("latest")
-    return (
-        select(latest.c[column])
-        .where(latest.c.agent_id == agent_id, latest.c.ended_at.is_(None))
-        .order_by(latest.c.started_at.desc(), latest.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
+    current, later = agent_sessions.alias("current"), agent_sessions.alias("later")
+    if not hashed:
+        latest = (
+            select(later.c.id)
+            .where(later.c.agent_id == agent_id, later.c.ended_at.is_(None))
+            .order_by(later.c.started_at.desc(), later.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        return current, current.c.id == latest
+    followed = exists().where(
+        later.c.agent_id == current.c.agent_id,
+        later.c.ended_at.is_(None),
+        or_(
+            later.c.started_at > current.c.started_at,
+            and_(later.c.started_at == current.c.started_at, later.c.id > current.c.id),
+        ),
     )
-
-
-def _status_of(agent_id: ColumnElement[int]) -> ScalarSelect[str]:
-    """The status of the agent (``_current_session``'s); NULL when it is disconnected."""
-    return _current_session("status", agent_id)
+    return current, and_(current.c.agent_id == agent_id, current.c.ended_at.is_(None), ~followed)
 
 
 def _load() -> Subquery:
@@ -203,85 +217,80 @@ def _load() -> Subquery:
     )
 
 
-def _agents_query(*, names: bool) -> Select[Any]:
+def _agents_query(*, names: bool, hashed: bool) -> Select[Any]:
     """Every human agent with its status, slots and load; without ``names``, its id stands
     for its name, which is then never read."""
     load = _load()
+    current, is_current = _current_session(agents.c.id, hashed=hashed)
     return (
         select(
             literal(0, Integer).label("scope"),
             agents.c.id.label("agent_id"),
             (agents.c.name if names else cast(agents.c.id, String)).label("name"),
-            _status_of(agents.c.id).label("status"),
+            current.c.status,
             agents.c.max_slots.label("slots"),
             func.coalesce(load.c.active, 0).label("active_all_sites"),
         )
-        .select_from(agents.outerjoin(load, load.c.agent_id == agents.c.id))
+        .select_from(
+            agents.outerjoin(load, load.c.agent_id == agents.c.id).outerjoin(current, is_current)
+        )
         .where(agents.c.is_bot == false())
     )
 
 
-def _status_query(site_days: CTE) -> Select[Any]:
+def _status_query(site_days: CTE, *, hashed: bool) -> Select[Any]:
     """Connected agents and bots assigned to each site, by status, with their slots."""
     load = _load()
+    current, is_current = _current_session(agents.c.id, hashed=hashed)
     assigned = (
         select(
             agent_sites.c.site_id,
             agents.c.is_bot,
             agents.c.max_slots,
-            _status_of(agents.c.id).label("status"),
+            current.c.status,
             func.coalesce(load.c.active, 0).label("active"),
         )
         .select_from(
             agent_sites.join(site_days, site_days.c.site_id == agent_sites.c.site_id)
             .join(agents, agents.c.id == agent_sites.c.agent_id)
+            .join(current, is_current)
             .outerjoin(load, load.c.agent_id == agents.c.id)
         )
         .subquery("assigned")
     )
     free = assigned.c.max_slots - assigned.c.active
-    return (
-        select(
-            assigned.c.site_id,
-            assigned.c.is_bot,
-            assigned.c.status,
-            func.count().label("agents"),
-            whole(func.sum(assigned.c.max_slots)).label("slots"),
-            whole(func.sum(case((free > 0, free), else_=0))).label("free"),
-        )
-        .where(assigned.c.status.is_not(None))
-        .group_by(assigned.c.site_id, assigned.c.is_bot, assigned.c.status)
-    )
+    return select(
+        assigned.c.site_id,
+        assigned.c.is_bot,
+        assigned.c.status,
+        func.count().label("agents"),
+        whole(func.sum(assigned.c.max_slots)).label("slots"),
+        whole(func.sum(case((free > 0, free), else_=0))).label("free"),
+    ).group_by(assigned.c.site_id, assigned.c.is_bot, assigned.c.status)
 
 
-def _connected_pairs_query(site_days: CTE) -> Select[Any]:
+def _connected_pairs_query(site_days: CTE, *, hashed: bool) -> Select[Any]:
+    current, is_current = _current_session(agent_sites.c.agent_id, hashed=hashed)
     return (
         select(agent_sites.c.site_id, agent_sites.c.agent_id)
         .join(site_days, site_days.c.site_id == agent_sites.c.site_id)
-        .where(_status_of(agent_sites.c.agent_id).is_not(None))
+        .join(current, is_current)
     )
 
 
-def _sessions_query(has_reason: bool, *, open_only: bool) -> Select[Any]:
+def _sessions_query(has_reason: bool, *, hashed: bool) -> Select[Any]:
     """The session that gives each connected agent its status, with when it started and its
-    reason.
-
-    That session is open. Told so (``open_only``), PostgreSQL hashes the open sessions to
-    join them rather than every session ever recorded; SQLite would instead loop over the
-    open sessions, looking every agent's current one up for each.
-    """
-    current = _current_session("id", agents.c.id)
-    reason = agent_sessions.c.reason if has_reason else null()
-    query = (
+    reason."""
+    current, is_current = _current_session(agents.c.id, hashed=hashed)
+    return (
         select(
-            agent_sessions.c.agent_id,
-            agent_sessions.c.started_at.label("status_since"),
-            reason.label("reason"),
+            agents.c.id.label("agent_id"),
+            current.c.started_at.label("status_since"),
+            (current.c.reason if has_reason else null()).label("reason"),
         )
-        .select_from(agents.join(agent_sessions, agent_sessions.c.id == current))
+        .select_from(agents.join(current, is_current))
         .where(agents.c.is_bot == false())
     )
-    return query.where(agent_sessions.c.ended_at.is_(None)) if open_only else query
 
 
 def _presence_query(
@@ -341,13 +350,12 @@ def _presence_query(
         .subquery("ordered")
     )
     start, end, covered = ordered.c.start_at, ordered.c.end_at, ordered.c.covered_to
-    added = case(
-        (or_(covered.is_(None), covered <= start), seconds_between(start, end)),
-        (covered < end, seconds_between(covered, end)),
-        else_=0,
+    # Each session adds from the later of its start and the end of those before it.
+    added_from = case(
+        (or_(covered.is_(None), covered <= start), start), (covered < end, covered), else_=end
     )
     group = (ordered.c.agent_id, ordered.c.day, *((ordered.c.status,) if by_status else ()))
-    return select(*group, func.sum(added).label("seconds")).group_by(*group)
+    return select(*group, seconds_sum(added_from, end).label("seconds")).group_by(*group)
 
 
 def _today(site_days: CTE, earliest: datetime) -> Select[Any]:
@@ -387,7 +395,7 @@ def _today_from(first_id: int, days: Sequence[SiteDay], *, ids_suffice: bool) ->
     that select the same latest rows, which made PostgreSQL plan for a fraction of them.
     """
     site = conversations.c.site_id
-    conditions = _from_first(first_id, days)
+    conditions = _from_first(first_id, [day.site_id for day in days])
     if not ids_suffice:
         conditions.append(
             conversations.c.started_at
@@ -434,18 +442,26 @@ def _first_id_query(today: Select[Any]) -> Select[Any, int]:
     return select(func.min(ids.c.id).label("first_id"), func.count().label("today"))
 
 
-def _count_from_query(first_id: int, days: Sequence[SiteDay]) -> Select[int]:
+def _count_from_query(first_id: int, days: Sequence[SiteDay], *, every_site: bool) -> Select[int]:
     """The conversations of the sites from ``first_id`` on: as many as today's exactly when
-    they are all today's (every one of today's has an id from ``first_id`` on)."""
-    return select(func.count()).where(*_from_first(first_id, days))
+    they are all today's (every one of today's has an id from ``first_id`` on).
+
+    When ``every_site`` is read, every conversation from ``first_id`` on is counted, from the
+    primary key alone: counting more than the sites' can only make the counts differ (and
+    the day start be tested), never make them agree wrongly.
+    """
+    return select(func.count()).where(
+        *_from_first(first_id, None if every_site else [day.site_id for day in days])
+    )
 
 
-def _from_first(first_id: int, days: Sequence[SiteDay]) -> list[ColumnElement[bool]]:
-    """The conditions of the sites' conversations from ``first_id`` on, one definition for
-    the set ``_count_from_query`` counts and ``_today_from`` reads when ids suffice."""
+def _from_first(first_id: int, site_ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
+    """The conditions of the conversations of ``site_ids`` (None: of every site) from
+    ``first_id`` on, one definition for the set ``_count_from_query`` counts and
+    ``_today_from`` reads when ids suffice."""
     return [
         conversations.c.id >= first_id,
-        conversations.c.site_id.in_([day.site_id for day in days]),
+        *(() if site_ids is None else (conversations.c.site_id.in_(site_ids),)),
     ]
 
 
@@ -511,7 +527,6 @@ def _day_query(conversations_today: Select[Any], first_id: int, *, merge: bool) 
             messages.c.sender == "bot", messages.c.conversation_id == today.c.id
         )
         joined = today.outerjoin(paid, paid.c.conversation_id == today.c.id)
-    handling = seconds_between(today.c.started_at, today.c.ended_at)
     abandoned = and_(today.c.ended_at.is_not(None), answered.is_(None), no_bot)
     return (
         select(
@@ -521,7 +536,9 @@ def _day_query(conversations_today: Select[Any], first_id: int, *, merge: bool) 
                 {  # in the order of Day's fields
                     "conversations": func.count(),
                     "ended": func.count(today.c.ended_at),
-                    "handling_seconds": cast(func.coalesce(func.sum(handling), 0), Float),
+                    "handling_seconds": cast(
+                        func.coalesce(seconds_sum(today.c.started_at, today.c.ended_at), 0), Float
+                    ),
                     "converted": func.count(paid.c.conversation_id),
                     "transactions": whole(func.coalesce(func.sum(paid.c.transactions), 0)),
                     "answered": func.count(answered),

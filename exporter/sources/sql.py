@@ -43,6 +43,32 @@ def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) 
     return f"ROUND((julianday({end}) - julianday({start})) * 86400.0, 3)"
 
 
+class seconds_sum(FunctionElement[float]):
+    """The sum of ``end - start`` over a group's rows, in seconds (NULL: no row).
+
+    PostgreSQL sums the intervals, integers of microseconds, and converts the total once: the
+    same exact NUMERIC as the sum of each row's ``seconds_between``, without a NUMERIC per
+    row, which made most of the cost of the day statement's aggregation. Elsewhere the sum
+    of ``seconds_between``.
+    """
+
+    type = Float()
+    name = "seconds_sum"
+    inherit_cache = True
+
+
+@compiles(seconds_sum)
+def _seconds_sum(element: seconds_sum, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = element.clauses
+    return compiler.process(func.sum(seconds_between(start, end)), **kw)
+
+
+@compiles(seconds_sum, "postgresql")
+def _seconds_sum_postgresql(element: seconds_sum, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"EXTRACT(EPOCH FROM sum({end} - {start}))"
+
+
 class float_seconds_between(seconds_between):
     """``end - start`` in seconds as a double, for a value that is compared and summed as one.
 
