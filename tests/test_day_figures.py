@@ -135,3 +135,27 @@ async def test_site_totals_are_summed_exactly_where_the_database_is_exact(
     )
     exact = not database_url.startswith("sqlite")
     assert m("chat_handling_time_seconds_today", site="main") == (0.3 if exact else 0.1 + 0.2)
+
+
+async def test_first_responses_are_summed_exactly_where_the_database_is_exact(
+    database_url: str,
+) -> None:
+    # First responses after 0.1 s and 0.2 s, the same agent's: 0.3 on PostgreSQL and
+    # MariaDB, whatever the order of the rows (as doubles, 0.30000000000000004).
+    s = Scenario()
+    main = s.site("main")
+    ann = s.agent("Ann", [main])
+    for reply in ("10:00:00.1", "10:00:00.2"):
+        conversation = s.conversation(main, ann, "2026-11-24 10:00:00")
+        s.message(conversation, "agent", f"2026-11-24 {reply}")
+    await s.write(database_url)
+
+    m = await scrape(database_url, NOW)
+
+    exact = not database_url.startswith("sqlite")
+    expected = 0.3 if exact else 0.1 + 0.2
+    assert m("chat_first_response_seconds_today", site="main") == expected
+    assert (
+        m("chat_agent_first_response_seconds_today", site="main", agent_id="1", agent="Ann")
+        == expected
+    )

@@ -119,10 +119,10 @@ class ReferenceSource(Source):
         # Named as Readings' fields, the longest first (read_all packs them in that order).
         queries: dict[str, Select[Any]] = {}
         if first_id is not None:  # no conversation today: nothing to read about today
-            from_first = await connection.scalar(
-                _count_from_query(first_id, days, every_site=not settings.sites)
-            )
-            recent = _today_from(first_id, days, ids_suffice=from_first == first.today)
+            # Reading every site, every conversation is counted (``_count_from_query``).
+            counted = [day.site_id for day in days] if settings.sites else None
+            from_first = await connection.scalar(_count_from_query(first_id, counted))
+            recent = _today_from(first_id, days, counted, ids_suffice=from_first == first.today)
             queries["days"] = _day_query(recent, first_id, merge=postgresql)
             queries["ratings"] = _ratings_query(recent, first_id, settings)
             queries["turnover"] = _turnover_query(recent, first_id)
@@ -381,7 +381,9 @@ def _today(site_days: CTE, earliest: datetime) -> Select[Any]:
     )
 
 
-def _today_from(first_id: int, days: Sequence[SiteDay], *, ids_suffice: bool) -> Select[Any]:
+def _today_from(
+    first_id: int, days: Sequence[SiteDay], counted: Sequence[int] | None, *, ids_suffice: bool
+) -> Select[Any]:
     """Today's conversations of every site, read through the primary key from ``first_id``.
 
     In id order, so that the database merges them with the sales, ratings and messages of
@@ -389,18 +391,22 @@ def _today_from(first_id: int, days: Sequence[SiteDay], *, ids_suffice: bool) ->
     instead of hashing 300 000 rows at the largest benchmark size. Each site's day start and
     service-level target are chosen by a CASE over the few distinct values.
 
-    With ``ids_suffice`` (every conversation from ``first_id`` on is today's, as counted in
-    the collection's snapshot: ``_count_from_query``) the day start is not tested: the rows
-    are the same, and the database no longer multiplies the selectivities of two conditions
-    that select the same latest rows, which made PostgreSQL plan for a fraction of them.
+    With ``ids_suffice`` the set ``_count_from_query`` counted (the conversations of the
+    ``counted`` sites from ``first_id`` on, None: of every site) is exactly today's, in the
+    collection's snapshot. Read as it was counted, neither the day start nor the site is
+    tested: the rows are the same, and the database no longer multiplies the selectivities
+    of two conditions that select the same latest rows, which made PostgreSQL plan for a
+    fraction of them.
     """
     site = conversations.c.site_id
-    conditions = _from_first(first_id, [day.site_id for day in days])
-    if not ids_suffice:
-        conditions.append(
+    if ids_suffice:
+        conditions = _from_first(first_id, counted)
+    else:
+        conditions = [
+            *_from_first(first_id, [day.site_id for day in days]),
             conversations.c.started_at
-            >= _by_site(site, {day.site_id: day.day_start for day in days}, timestamp_param)
-        )
+            >= _by_site(site, {day.site_id: day.day_start for day in days}, timestamp_param),
+        ]
     return select(
         conversations.c.id,
         site,
@@ -442,17 +448,16 @@ def _first_id_query(today: Select[Any]) -> Select[Any, int]:
     return select(func.min(ids.c.id).label("first_id"), func.count().label("today"))
 
 
-def _count_from_query(first_id: int, days: Sequence[SiteDay], *, every_site: bool) -> Select[int]:
-    """The conversations of the sites from ``first_id`` on: as many as today's exactly when
-    they are all today's (every one of today's has an id from ``first_id`` on).
+def _count_from_query(first_id: int, site_ids: Sequence[int] | None) -> Select[int]:
+    """The conversations of ``site_ids`` (None: of every site) from ``first_id`` on: as many
+    as today's exactly when they are all today's (every one of today's has an id from
+    ``first_id`` on).
 
-    When ``every_site`` is read, every conversation from ``first_id`` on is counted, from the
-    primary key alone: counting more than the sites' can only make the counts differ (and
-    the day start be tested), never make them agree wrongly.
+    Every site's, when every site is read: the primary key alone answers, and counting
+    conversations of no read site could only make the counts differ (and the day start be
+    tested), never agree wrongly.
     """
-    return select(func.count()).where(
-        *_from_first(first_id, None if every_site else [day.site_id for day in days])
-    )
+    return select(func.count()).where(*_from_first(first_id, site_ids))
 
 
 def _from_first(first_id: int, site_ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
@@ -498,9 +503,15 @@ def _day_query(conversations_today: Select[Any], first_id: int, *, merge: bool) 
             .group_by(messages.c.conversation_id)
             .subquery("bots")
         )
-        wait: ColumnElement[Any] = _wait(today.c.started_at, replies.c.first_reply)
+        started, reply = today.c.started_at, replies.c.first_reply
+        wait: ColumnElement[Any] = _wait(started, reply)
+        # Summed exactly (a reply dated before the start waited from itself: 0 s), so that the
+        # last digits do not depend on the order of the plan's rows.
+        waited: ColumnElement[Any] = seconds_sum(
+            case((reply < started, reply), else_=started), reply
+        )
         # The wait is NULL exactly when there is no reply: counted without computing it.
-        answered: ColumnElement[Any] = replies.c.first_reply
+        answered: ColumnElement[Any] = reply
         no_bot: ColumnElement[bool] = bots.c.conversation_id.is_(None)
         joined = (
             today.outerjoin(paid, paid.c.conversation_id == today.c.id)
@@ -522,6 +533,7 @@ def _day_query(conversations_today: Select[Any], first_id: int, *, merge: bool) 
             .prefix_with("MATERIALIZED", dialect="sqlite")
         )
         wait = answered = today.c.wait
+        waited = func.sum(wait)
         # Looked up only for the ended conversations no agent answered (CASE short-circuits).
         no_bot = ~exists().where(
             messages.c.sender == "bot", messages.c.conversation_id == today.c.id
@@ -542,7 +554,7 @@ def _day_query(conversations_today: Select[Any], first_id: int, *, merge: bool) 
                     "converted": func.count(paid.c.conversation_id),
                     "transactions": whole(func.coalesce(func.sum(paid.c.transactions), 0)),
                     "answered": func.count(answered),
-                    "first_response_seconds": cast(func.coalesce(func.sum(wait), 0), Float),
+                    "first_response_seconds": cast(func.coalesce(waited, 0), Float),
                     "answered_in_target": whole(
                         func.sum(case((wait <= today.c.service_level, 1), else_=0))
                     ),
