@@ -12,6 +12,7 @@ today's conversations are read in id order, chosen by site in a CASE.
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
@@ -43,6 +44,7 @@ from exporter.days import SiteDay, site_day
 from exporter.readings import Readings
 from exporter.schema import (
     LATER,
+    Timestamp,
     agent_sessions,
     agent_sites,
     agents,
@@ -111,9 +113,9 @@ class ReferenceSource(Source):
         if not days:
             return Readings(taken_at=now, sites=())
         naive_now = timestamp_param(now.astimezone(UTC).replace(tzinfo=None))
-        site_days = _site_days(days)
-        day_starts = tuple(sorted({day.day_start for day in days}))
         postgresql = connection.dialect.name == "postgresql"
+        site_days = _site_days(days, arrays=postgresql)
+        day_starts = tuple(sorted({day.day_start for day in days}))
         first = (await connection.execute(_first_id_query(_today(site_days, day_starts[0])))).one()
         first_id: int | None = first.first_id
         # Named as Readings' fields, the longest first (read_all packs them in that order).
@@ -134,8 +136,9 @@ class ReferenceSource(Source):
         queries["statuses"] = _status_query(site_days, hashed=postgresql)
         if settings.per_agent:
             queries["agents"] = _agents_query(names=settings.agent_names, hashed=postgresql)
-            queries["status_times"] = _presence_query(day_starts, naive_now, by_status=True)
-            queries["presence"] = _presence_query(day_starts, naive_now, by_status=False)
+            presence = partial(_presence_query, day_starts, naive_now, arrays=postgresql)
+            queries["status_times"] = presence(by_status=True)
+            queries["presence"] = presence(by_status=False)
         queries["objectives"] = _objectives_query([day.site_id for day in days])
         return Readings(
             taken_at=now,
@@ -159,18 +162,17 @@ def _sites_query(allowed: tuple[str, ...]) -> Select[Any]:
     return query.where(sites.c.name.in_(allowed)) if allowed else query
 
 
-def _site_days(days: Sequence[SiteDay]) -> CTE:
+def _site_days(days: Sequence[SiteDay], *, arrays: bool) -> CTE:
     return constants(
         "site_days",
-        [
-            select(
-                literal(day.site_id, Integer).label("site_id"),
-                timestamp_param(day.day_start).label("day_start"),
-                timestamp_param(day.handling_cutoff).label("handling_cutoff"),
-                timestamp_param(day.response_cutoff).label("response_cutoff"),
-            )
-            for day in days
-        ],
+        {
+            "site_id": Integer(),
+            "day_start": Timestamp,
+            "handling_cutoff": Timestamp,
+            "response_cutoff": Timestamp,
+        },
+        [(day.site_id, day.day_start, day.handling_cutoff, day.response_cutoff) for day in days],
+        arrays=arrays,
     )
 
 
@@ -294,7 +296,7 @@ def _sessions_query(has_reason: bool, *, hashed: bool) -> Select[Any]:
 
 
 def _presence_query(
-    day_starts: Sequence[datetime], now: ColumnElement[datetime], *, by_status: bool
+    day_starts: Sequence[datetime], now: ColumnElement[datetime], *, by_status: bool, arrays: bool
 ) -> Select[Any]:
     """Length of the union of each agent's sessions (of each status, ``by_status``) within
     each distinct day start up to now.
@@ -304,10 +306,9 @@ def _presence_query(
     """
     days = constants(
         "day_starts",
-        [
-            select(literal(index, Integer).label("day"), timestamp_param(start).label("day_start"))
-            for index, start in enumerate(day_starts)
-        ],
+        {"day": Integer(), "day_start": Timestamp},
+        list(enumerate(day_starts)),
+        arrays=arrays,
     )
     started, ended = agent_sessions.c.started_at, agent_sessions.c.ended_at
     clipped = (
