@@ -21,7 +21,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from bench.run import Statement, capture, postgresql_dsn
+from bench.capture import Statement, capture
+from bench.run import postgresql_dsn
 from exporter.config import load_config
 from exporter.database import POSTGRESQL_SETTINGS
 from exporter.sources import SCHEMAS

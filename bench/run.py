@@ -25,13 +25,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import aiohttp
 import asyncpg
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+from bench.capture import Statement, capture
 from exporter.config import DatabaseConfig, load_config
 from exporter.database import POSTGRESQL_SETTINGS, create_engine, read_only, redact
 from exporter.settings import Settings
@@ -50,8 +50,6 @@ PROMETHEUS_HEADERS = {
 }
 _COLLECT_DURATION = re.compile(rb"^chat_collect_duration_seconds (\S+)$", re.MULTILINE)
 _UP = re.compile(rb"^chat_up (\S+)$", re.MULTILINE)
-
-Statement = tuple[str, Any]  # SQL as sent to the driver, and its driver-level parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,33 +238,6 @@ async def measure_source(url: str, schema: str, settings: Settings, runs: int) -
         return await _timed(runs, collect)
     finally:
         await engine.dispose()
-
-
-async def capture(url: str, schema: str, settings: Settings) -> list[Statement]:
-    """The statements of one snapshot, as the source sends them to the driver, one after the
-    other on one connection (no second PostgreSQL connection: its statements would
-    interleave)."""
-    engine = create_engine(url, pool_size=1)
-    source = SCHEMAS[schema](settings)
-    statements: list[Statement] = []
-
-    def record(*args: Any) -> None:
-        _connection, _cursor, statement, parameters, _context, _many = args
-        statements.append((statement, parameters))
-
-    try:
-        async with read_only(engine, DatabaseConfig().statement_timeout) as connection:
-            if not connection.in_transaction():
-                # SQLite's BEGIN is sent on the first query: keep it out of the capture.
-                await connection.begin()
-            event.listen(engine.sync_engine, "before_cursor_execute", record)
-            try:
-                await source.snapshot(connection, datetime.now(UTC))
-            finally:
-                event.remove(engine.sync_engine, "before_cursor_execute", record)
-    finally:
-        await engine.dispose()
-    return statements
 
 
 def postgresql_dsn(url: str) -> str:

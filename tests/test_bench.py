@@ -1,15 +1,21 @@
 """The benchmark's tools on its smallest size: they replay and explain every statement of a
 collection, in a transaction with the exporter's settings."""
 
+import pickle
 from datetime import UTC, datetime, time
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bench.alternate import Replayed
+from bench.alternate import replay as alternate
+from bench.alternate import report as alternate_report
+from bench.capture import capture
 from bench.explain import explain, report
 from bench.generate import SIZES, generate
 from bench.rows import create_database, drop_database
-from bench.run import capture, measure_raw_sql
+from bench.run import measure_raw_sql
 from exporter.database import create_engine
 from exporter.settings import Settings
 from tests.conftest import server_url
@@ -35,7 +41,9 @@ async def _set_for_database(url: str, settings: tuple[str, ...]) -> None:
         await engine.dispose()
 
 
-async def test_explain_and_replay_cover_every_statement_of_a_collection() -> None:
+async def test_explain_replay_and_alternate_cover_every_statement_of_a_collection(
+    tmp_path: Path,
+) -> None:
     url = make_url(server_url("postgresql")).set(database="chat_bench_tools")
     own = url.render_as_string(hide_password=False)
     # Noon of the current UTC day: the collection below finds today's conversations.
@@ -47,6 +55,13 @@ async def test_explain_and_replay_cover_every_statement_of_a_collection() -> Non
         statements = await capture(own, "reference", Settings())
         explained = await explain(own, statements, runs=1)
         replayed = await measure_raw_sql(own, statements, runs=2)
+        saved = tmp_path / "statements"
+        saved.write_bytes(pickle.dumps(statements))
+        sets = [
+            Replayed.parse(f"serial={saved}@{own}"),
+            Replayed.parse(f"free={saved}@{own}+parallel"),
+        ]
+        await alternate(sets, runs=2)
     finally:
         await drop_database(own)
 
@@ -57,3 +72,12 @@ async def test_explain_and_replay_cover_every_statement_of_a_collection() -> Non
     assert table.count("\n| ") == len(statements) + 2  # the header's rule, a row each, total
     assert len(replayed) == 2
     assert all(seconds > 0 for seconds in replayed)
+    serial, free = sets
+    assert (serial.url, serial.parallel, free.url, free.parallel) == (own, False, own, True)
+    assert [len(one.runs) for one in sets] == [2, 2]
+    assert all(len(run) == len(statements) for one in sets for run in one.runs)
+    assert "site_id, agent_id, conversations, ended" in serial.names
+    alternated = alternate_report(sets)
+    assert "| serial | " in alternated
+    assert "| 1.00 | 1.00 1.00 |" in alternated  # the first set against itself, each run
+    assert alternated.count("| site_id, agent_id, conversations, ended |") == 2
