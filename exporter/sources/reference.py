@@ -188,16 +188,18 @@ def _current_session(
     up per agent through the (agent_id, ended_at, started_at) index: SQLite's statistics make
     the other form read every open session again for each site.
     """
-    current, later = agent_sessions.alias("current"), agent_sessions.alias("later")
+    current = agent_sessions.alias("current")
     if not hashed:
-        latest = (
-            select(later.c.id)
-            .where(later.c.agent_id == agent_id, later.c.ended_at.is_(None))
-            .order_by(later.c.started_at.desc(), later.c.id.desc())
+        latest = agent_sessions.alias("latest")
+        latest_id = (
+            select(latest.c.id)
+            .where(latest.c.agent_id == agent_id, latest.c.ended_at.is_(None))
+            .order_by(latest.c.started_at.desc(), latest.c.id.desc())
             .limit(1)
             .scalar_subquery()
         )
-        return current, and_(current.c.agent_id == agent_id, current.c.id == latest)
+        return current, and_(current.c.agent_id == agent_id, current.c.id == latest_id)
+    later = agent_sessions.alias("later")
     followed = exists().where(
         later.c.agent_id == current.c.agent_id,
         later.c.ended_at.is_(None),

@@ -140,9 +140,8 @@ def constants(
 
     With ``arrays`` (PostgreSQL) one array parameter per column, unnested: planned as one node
     whatever the number of rows. Elsewhere, one ``SELECT`` of parameters per row in a ``UNION
-    ALL`` (portable to the three dialects), which PostgreSQL planned row by row, for each
-    statement that joined them (about 6 ms a statement for the 100 sites of the largest
-    benchmark size).
+    ALL`` (portable to the three dialects), which PostgreSQL planned row by row, in each
+    statement that joined them.
     """
     if arrays:
         table = (
