@@ -25,7 +25,7 @@ from pathlib import Path
 import asyncpg
 
 from bench.capture import Statement
-from bench.run import postgresql_dsn
+from bench.run import begin_as_exporter, postgresql_dsn
 from exporter.database import POSTGRESQL_SETTINGS
 
 PARALLEL = "+parallel"
@@ -57,10 +57,8 @@ async def replay(sets: Sequence[Replayed], runs: int) -> None:
     try:
         for run in range(runs + 1):
             for one, server in zip(sets, servers, strict=True):
-                transaction = server.transaction(isolation="repeatable_read", readonly=True)
-                await transaction.start()
-                for setting in ("jit = off",) if one.parallel else POSTGRESQL_SETTINGS:
-                    await server.execute(f"SET LOCAL {setting}")
+                settings = ("jit = off",) if one.parallel else POSTGRESQL_SETTINGS
+                transaction = await begin_as_exporter(server, settings)
                 each, names = [], []
                 for statement, parameters in one.statements:
                     started = time.perf_counter()

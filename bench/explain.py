@@ -22,9 +22,8 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from bench.capture import Statement, capture
-from bench.run import postgresql_dsn
+from bench.run import begin_as_exporter, postgresql_dsn
 from exporter.config import load_config
-from exporter.database import POSTGRESQL_SETTINGS
 from exporter.sources import SCHEMAS
 
 LABEL_COLUMNS = 4
@@ -54,10 +53,7 @@ async def explain(url: str, statements: Sequence[Statement], runs: int) -> list[
     """Each statement ``runs`` times under EXPLAIN ANALYZE (after one unmeasured run)."""
     server = await asyncpg.connect(postgresql_dsn(url))
     try:
-        transaction = server.transaction(isolation="repeatable_read", readonly=True)
-        await transaction.start()
-        for setting in POSTGRESQL_SETTINGS:
-            await server.execute(f"SET LOCAL {setting}")
+        transaction = await begin_as_exporter(server)
         explained = []
         for statement, parameters in statements:
             prepared = await server.prepare(statement)

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import aiohttp
 import asyncpg
@@ -245,6 +245,18 @@ def postgresql_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+async def begin_as_exporter(
+    server: asyncpg.Connection, settings: Sequence[str] = POSTGRESQL_SETTINGS
+) -> Any:
+    """A read-only REPEATABLE READ transaction, started, with the settings of the exporter's
+    own (or ``settings``), for a replay; the caller rolls it back."""
+    transaction = server.transaction(isolation="repeatable_read", readonly=True)
+    await transaction.start()
+    for setting in settings:
+        await server.execute(f"SET LOCAL {setting}")
+    return transaction
+
+
 async def measure_raw_sql(url: str, statements: Sequence[Statement], runs: int) -> list[float]:
     """The captured statements alone, through the bare driver, in one read-only transaction."""
     target = make_url(url)
@@ -266,10 +278,7 @@ async def measure_raw_sql(url: str, statements: Sequence[Statement], runs: int) 
     server = await asyncpg.connect(postgresql_dsn(url))
 
     async def replay_postgresql() -> None:
-        transaction = server.transaction(isolation="repeatable_read", readonly=True)
-        await transaction.start()
-        for setting in POSTGRESQL_SETTINGS:  # as the exporter's transaction has them
-            await server.execute(f"SET LOCAL {setting}")
+        transaction = await begin_as_exporter(server)
         for statement, parameters in statements:
             await server.fetch(statement, *parameters)
         await transaction.rollback()
