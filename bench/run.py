@@ -20,8 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,12 +161,14 @@ async def _scrapes(session: aiohttp.ClientSession, url: str, count: int) -> list
 
 @dataclass(frozen=True, slots=True)
 class HTTPFigures:
-    """What the scrapes of one exporter process measured."""
+    """What the scrapes of one exporter process measured, with the raw SQL replayed between
+    them."""
 
     sequential: list[Scrape]
     concurrent: list[Scrape]
     concurrency: int
     concurrent_seconds: float
+    raw_sql: list[float]
     peak_rss_kib: int
     rss_kib: tuple[int, int]  # after the first RSS_AFTER sequential scrapes, after them all
 
@@ -178,9 +180,17 @@ async def measure_http(
     concurrency: int,
     log: IO[bytes],
     *,
+    replay: Callable[[], Awaitable[object]],
     config_file: Path | None,
 ) -> HTTPFigures:
-    """Sequential then concurrent scrapes of a fresh exporter process, and its peak RSS."""
+    """Scrapes of a fresh exporter process, its peak RSS, and ``replay`` (the raw SQL) timed
+    between them.
+
+    Each sequential scrape is followed by one replay, and every ``concurrency`` of them by a
+    burst of ``concurrency`` scrapes sent at once: the figures compared as ratios are taken
+    turn by turn, so that a machine that slows down for a minute slows both sides of each
+    ratio alike. The exporter is idle during the replay.
+    """
     timeout = aiohttp.ClientTimeout(total=120)
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(
@@ -190,18 +200,28 @@ async def measure_http(
             await _wait_ready(session, base, process)
             metrics = f"{base}/metrics"
             await _scrapes(session, metrics, WARMUP)
-            sequential = await _scrapes(session, metrics, min(scrapes, RSS_AFTER))
-            early = _rss_kib(process.pid, "VmRSS")
-            sequential += await _scrapes(session, metrics, scrapes - len(sequential))
+            await _timed(0, replay)
+            sequential: list[Scrape] = []
+            raw_sql: list[float] = []
+            concurrent: list[Scrape] = []
+            concurrent_seconds = 0.0
+            early = 0
+            for turn in range(1, scrapes + 1):
+                sequential.append(await _scrape(session, metrics))
+                raw_sql += await _timed(1, replay, warmup=0)
+                if turn == min(scrapes, RSS_AFTER):
+                    early = _rss_kib(process.pid, "VmRSS")
+                if turn % concurrency == 0:
+                    started = time.perf_counter()
+                    concurrent += await asyncio.gather(
+                        *(_scrape(session, metrics) for _ in range(concurrency))
+                    )
+                    concurrent_seconds += time.perf_counter() - started
             late = _rss_kib(process.pid, "VmRSS")
-            started = time.perf_counter()
-            rounds = await asyncio.gather(
-                *(_scrapes(session, metrics, scrapes // concurrency) for _ in range(concurrency))
-            )
-            concurrent_seconds = time.perf_counter() - started
             peak = _rss_kib(process.pid, "VmHWM")
-    concurrent = [scrape for scrapes_of_one in rounds for scrape in scrapes_of_one]
-    return HTTPFigures(sequential, concurrent, concurrency, concurrent_seconds, peak, (early, late))
+    return HTTPFigures(
+        sequential, concurrent, concurrency, concurrent_seconds, raw_sql, peak, (early, late)
+    )
 
 
 def _rss_kib(pid: int, field: str) -> int:
@@ -213,13 +233,15 @@ def _rss_kib(pid: int, field: str) -> int:
     return int(match.group(1))
 
 
-async def _timed(runs: int, once: Callable[[], Awaitable[object]]) -> list[float]:
-    """Durations of ``runs`` calls of ``once``, after the warm-up calls."""
+async def _timed(
+    runs: int, once: Callable[[], Awaitable[object]], *, warmup: int = WARMUP
+) -> list[float]:
+    """Durations of ``runs`` calls of ``once``, after ``warmup`` calls."""
     durations = []
-    for run in range(WARMUP + runs):
+    for run in range(warmup + runs):
         started = time.perf_counter()
         await once()
-        if run >= WARMUP:
+        if run >= warmup:
             durations.append(time.perf_counter() - started)
     return durations
 
@@ -257,8 +279,12 @@ async def begin_as_exporter(
     return transaction
 
 
-async def measure_raw_sql(url: str, statements: Sequence[Statement], runs: int) -> list[float]:
-    """The captured statements alone, through the bare driver, in one read-only transaction."""
+@asynccontextmanager
+async def raw_sql(
+    url: str, statements: Sequence[Statement]
+) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """A replay of the captured statements alone, through the bare driver, in one read-only
+    transaction, on a connection kept open while in use."""
     target = make_url(url)
     if target.get_backend_name() == "sqlite":
         connection = sqlite3.connect(
@@ -272,9 +298,10 @@ async def measure_raw_sql(url: str, statements: Sequence[Statement], runs: int) 
             connection.execute("ROLLBACK")
 
         try:
-            return await _timed(runs, replay_sqlite)
+            yield replay_sqlite
         finally:
             connection.close()
+        return
     server = await asyncpg.connect(postgresql_dsn(url))
 
     async def replay_postgresql() -> None:
@@ -284,26 +311,30 @@ async def measure_raw_sql(url: str, statements: Sequence[Statement], runs: int) 
         await transaction.rollback()
 
     try:
-        return await _timed(runs, replay_postgresql)
+        yield replay_postgresql
     finally:
         await server.close()
 
 
-def report(
-    url: str, args: Sequence[str], http: HTTPFigures, source: list[float], raw: list[float]
-) -> str:
+async def measure_raw_sql(url: str, statements: Sequence[Statement], runs: int) -> list[float]:
+    """Durations of ``runs`` replays of the captured statements, after the warm-up ones."""
+    async with raw_sql(url, statements) as replay:
+        return await _timed(runs, replay)
+
+
+def report(url: str, args: Sequence[str], http: HTTPFigures, source: list[float]) -> str:
     """The figures as a Markdown table, preceded by the command line that produced them."""
     sequential = Spread.of([scrape.seconds for scrape in http.sequential])
     concurrent = Spread.of([scrape.seconds for scrape in http.concurrent])
     collect = Spread.of([scrape.collect_seconds for scrape in http.sequential])
-    raw_sql = Spread.of(raw)
+    raw_sql = Spread.of(http.raw_sql)
     last = http.sequential[-1]
-    each = len(http.concurrent) // http.concurrency
+    bursts = len(http.concurrent) // http.concurrency
     rows = [
         ("sequential scrape, median / p95", str(sequential)),
         ("collection within the scrape (chat_collect_duration_seconds)", str(collect)),
         (
-            f"concurrent scrape ({http.concurrency} scrapers, {each} each), median / p95",
+            f"concurrent scrape ({bursts} bursts of {http.concurrency} at once), median / p95",
             str(concurrent),
         ),
         (
@@ -311,7 +342,7 @@ def report(
             f"{len(http.concurrent) / http.concurrent_seconds:.1f} scrapes/s",
         ),
         ("source in-process (snapshot in read_only), median / p95", str(Spread.of(source))),
-        ("raw SQL through the bare driver, median / p95", str(raw_sql)),
+        ("raw SQL through the bare driver, between the scrapes, median / p95", str(raw_sql)),
         ("scrape median / raw SQL median", f"{sequential.median / raw_sql.median:.2f}"),
         (
             "concurrent scrape median / sequential scrape median",
@@ -341,23 +372,24 @@ def report(
 
 async def benchmark(
     url: str, schema: str, config_file: Path | None, scrapes: int, concurrency: int
-) -> tuple[HTTPFigures, list[float], list[float]]:
-    """The HTTP figures, then the source's and the bare SQL's durations, with the settings of
-    ``config_file`` (the defaults without one); the exporter's own output is shown only if it
-    failed."""
+) -> tuple[HTTPFigures, list[float]]:
+    """The HTTP figures with the bare SQL's between the scrapes, then the source's durations,
+    with the settings of ``config_file`` (the defaults without one); the exporter's own output
+    is shown only if it failed."""
+    settings = load_config(config_file).settings()
+    statements = await capture(url, schema, settings)
     with tempfile.TemporaryFile() as log:
         try:
-            http = await measure_http(
-                url, schema, scrapes, concurrency, log, config_file=config_file
-            )
+            async with raw_sql(url, statements) as replay:
+                http = await measure_http(
+                    url, schema, scrapes, concurrency, log, replay=replay, config_file=config_file
+                )
         except Exception:
             log.seek(0)
             sys.stderr.write(log.read().decode(errors="replace"))
             raise
-    settings = load_config(config_file).settings()
     source = await measure_source(url, schema, settings, scrapes)
-    raw = await measure_raw_sql(url, await capture(url, schema, settings), scrapes)
-    return http, source, raw
+    return http, source
 
 
 def main() -> None:
@@ -386,10 +418,10 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.concurrency <= args.scrapes:
         parser.error("--concurrency must be between 1 and --scrapes")
-    http, source, raw = asyncio.run(
+    http, source = asyncio.run(
         benchmark(args.database_url, args.schema, args.config_file, args.scrapes, args.concurrency)
     )
-    print(report(args.database_url, sys.argv[1:], http, source, raw))
+    print(report(args.database_url, sys.argv[1:], http, source))
 
 
 if __name__ == "__main__":
