@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from functools import cache
 from threading import Thread
@@ -285,25 +285,28 @@ async def _postgresql_read_only(
         await connection.execute(text(f"SET LOCAL {setting}"))
 
 
-@asynccontextmanager
-async def _sibling(connection: AsyncConnection) -> AsyncIterator[AsyncConnection | None]:
-    """A second connection reading the same snapshot as ``connection`` (from ``read_only``),
-    on PostgreSQL when the pool has one free; None otherwise."""
+async def _shareable_snapshot(connection: AsyncConnection) -> str | None:
+    """The snapshot of ``connection`` (from ``read_only``), exported for a second connection
+    to read, on PostgreSQL when the pool has one free; None otherwise."""
     pool = connection.engine.pool
     if (
         connection.dialect.name != "postgresql"
         or not isinstance(pool, QueuePool)
         or pool.checkedout() >= pool.size()
     ):
-        yield None
-        return
+        return None
     # Asked first: an error would abort the collection's transaction, and a savepoint cannot
     # export (PostgreSQL checks the privilege even in a CASE branch not taken).
     if not await connection.scalar(text(_CAN_EXPORT)):
         _cannot_share()
-        yield None
-        return
-    snapshot = await connection.scalar(text("SELECT pg_export_snapshot()"))
+        return None
+    snapshot: str = await connection.scalar(text("SELECT pg_export_snapshot()"))
+    return snapshot
+
+
+@asynccontextmanager
+async def _sibling(connection: AsyncConnection, snapshot: str) -> AsyncIterator[AsyncConnection]:
+    """A second connection reading ``snapshot``, exported by ``connection``."""
     sibling = await connection.engine.connect()
     try:
         await _postgresql_read_only(sibling, connection.info[_STATEMENT_TIMEOUT], snapshot=snapshot)
@@ -321,34 +324,48 @@ def _cannot_share() -> None:
     )
 
 
+Statement = Executable | Callable[[], Executable]
+"""A statement, or what builds it when a lane takes it (building then overlaps the other
+lane's reading)."""
+
+
 async def read_all(
     connection: AsyncConnection,
-    statements: Mapping[str, Executable],
+    statements: Mapping[str, Statement],
     parameters: Mapping[str, Any] | None = None,
 ) -> dict[str, Sequence[Row[Any]]]:
     """The rows of each statement, by name, read in the transaction of ``connection``.
 
     On PostgreSQL a second connection joins that transaction's snapshot, and the two take the
     statements in turn, in the order given (longest first packs best): the server runs one
-    while Python decodes another's rows. SQLite and MariaDB, which cannot share a snapshot
-    between connections, read them one after the other.
+    while Python decodes another's rows or builds the next statement. The first connection
+    starts reading while the second connects. SQLite and MariaDB, which cannot share a
+    snapshot between connections, read them one after the other.
     """
     pending = iter(statements.items())
     rows: dict[str, Sequence[Row[Any]]] = {}
 
     async def lane(reader: AsyncConnection) -> None:
         for name, statement in pending:
-            rows[name] = (await reader.execute(statement, parameters)).all()
+            built = statement() if callable(statement) else statement
+            rows[name] = (await reader.execute(built, parameters)).all()
 
-    async with _sibling(connection) as sibling:
-        if sibling is None:
-            await lane(connection)
-        else:
-            lanes = [asyncio.ensure_future(lane(reader)) for reader in (connection, sibling)]
-            try:
-                await asyncio.gather(*lanes)
-            finally:  # one lane failed or the collection was cancelled: stop the other
-                for running in lanes:
-                    running.cancel()
-                await asyncio.gather(*lanes, return_exceptions=True)
+    async def second_lane(snapshot: str) -> None:
+        async with _sibling(connection, snapshot) as sibling:
+            await lane(sibling)
+
+    snapshot = await _shareable_snapshot(connection)
+    if snapshot is None:
+        await lane(connection)
+    else:
+        lanes = [
+            asyncio.ensure_future(lane(connection)),
+            asyncio.ensure_future(second_lane(snapshot)),
+        ]
+        try:
+            await asyncio.gather(*lanes)
+        finally:  # one lane failed or the collection was cancelled: stop the other
+            for running in lanes:
+                running.cancel()
+            await asyncio.gather(*lanes, return_exceptions=True)
     return {name: rows[name] for name in statements}

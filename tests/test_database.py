@@ -155,13 +155,16 @@ _LANE = (
     "current_setting('transaction_read_only') AS read_only, "
     "current_setting('statement_timeout') AS timeout, current_setting('jit') AS jit, "
     "current_setting('max_parallel_workers_per_gather') AS workers, "
-    "(SELECT count(*) FROM sites) AS sites"
+    "(SELECT count(*) FROM sites) AS sites, "
+    "statement_timestamp() AS statement_started, now() AS transaction_started"
 )
 
 
 async def test_two_postgresql_connections_read_one_snapshot() -> None:
     """Two statements run at once on two connections, both read-only with the collection's
-    limits, and neither sees what was committed after the collection's snapshot."""
+    limits, and neither sees what was committed after the collection's snapshot. The first
+    connection's statement starts before the second connection's transaction does, and a
+    statement can be given as what builds it."""
     url = server_url("postgresql")
     await reset_schema(url)
     engine, writer = create_engine(url), create_engine(url, read_only=False)
@@ -171,11 +174,12 @@ async def test_two_postgresql_connections_read_one_snapshot() -> None:
             async with writer.begin() as writing:
                 await writing.execute(insert(sites).values(name="later", timezone="UTC"))
             started = time.monotonic()
-            rows = await read_all(connection, {"one": text(_LANE), "other": text(_LANE)})
+            rows = await read_all(connection, {"one": text(_LANE), "other": lambda: text(_LANE)})
             elapsed = time.monotonic() - started
         one, other = rows["one"][0], rows["other"][0]
         assert one.pid != other.pid
         assert elapsed < 0.55  # the two sleeps overlapped
+        assert one.statement_started < other.transaction_started
         for row in (one, other):
             settings = (row.read_only, row.timeout, row.jit, row.workers, row.sites)
             assert settings == ("on", "5s", "off", "0", before)

@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import NamedFromClause, Subquery
 
-from exporter.database import read_all
+from exporter.database import Statement, read_all
 from exporter.days import SiteDay, site_day
 from exporter.readings import Readings
 from exporter.schema import (
@@ -118,28 +118,31 @@ class ReferenceSource(Source):
         day_starts = tuple(sorted({day.day_start for day in days}))
         first = (await connection.execute(_first_id_query(_today(site_days, day_starts[0])))).one()
         first_id: int | None = first.first_id
-        # Named as Readings' fields, the longest first (read_all packs them in that order).
-        queries: dict[str, Select[Any]] = {}
+        # Named as Readings' fields, the longest first (read_all packs them in that order),
+        # each built when read, while the other connection reads.
+        queries: dict[str, Statement] = {}
         if first_id is not None:  # no conversation today: nothing to read about today
             # Reading every site, every conversation is counted (``_count_from_query``).
             counted = [day.site_id for day in days] if settings.sites else None
             from_first = await connection.scalar(_count_from_query(first_id, counted))
             recent = _today_from(first_id, days, counted, ids_suffice=from_first == first.today)
-            queries["days"] = _day_query(recent, first_id, merge=postgresql)
-            queries["ratings"] = _ratings_query(recent, first_id, settings)
-            queries["turnover"] = _turnover_query(recent, first_id)
-        queries["live"] = _live_query(site_days, naive_now)
+            queries["days"] = partial(_day_query, recent, first_id, merge=postgresql)
+            queries["ratings"] = partial(_ratings_query, recent, first_id, settings)
+            queries["turnover"] = partial(_turnover_query, recent, first_id)
+        queries["live"] = partial(_live_query, site_days, naive_now)
         if settings.per_agent:
             has_reason = await self._has_reason(connection)
-            queries["sessions"] = _sessions_query(has_reason, hashed=postgresql)
-            queries["connected"] = _connected_pairs_query(site_days, hashed=postgresql)
-        queries["statuses"] = _status_query(site_days, hashed=postgresql)
+            queries["sessions"] = partial(_sessions_query, has_reason, hashed=postgresql)
+            queries["connected"] = partial(_connected_pairs_query, site_days, hashed=postgresql)
+        queries["statuses"] = partial(_status_query, site_days, hashed=postgresql)
         if settings.per_agent:
-            queries["agents"] = _agents_query(names=settings.agent_names, hashed=postgresql)
+            queries["agents"] = partial(
+                _agents_query, names=settings.agent_names, hashed=postgresql
+            )
             presence = partial(_presence_query, day_starts, naive_now, arrays=postgresql)
-            queries["status_times"] = presence(by_status=True)
-            queries["presence"] = presence(by_status=False)
-        queries["objectives"] = _objectives_query([day.site_id for day in days])
+            queries["status_times"] = partial(presence, by_status=True)
+            queries["presence"] = partial(presence, by_status=False)
+        queries["objectives"] = partial(_objectives_query, [day.site_id for day in days])
         return Readings(
             taken_at=now,
             sites=tuple(days),
