@@ -11,11 +11,14 @@ caller appends with the process metrics.
 import math
 import zlib
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from exporter.collector import Family
 
 # Level 1: three times faster than the default on a large scrape, 20 % bigger.
 GZIP_LEVEL = 1
+# What one thread writes while the other deflates the previous chunk.
+_CHUNK_BYTES = 1 << 20
 # zlib's window size with a gzip header and trailer (RFC 1952) rather than zlib's own.
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
 
@@ -57,11 +60,39 @@ def encode(families: Iterable[Family], openmetrics: bool) -> bytes:
 
 
 def _gzip(texts: Iterable[bytes]) -> bytes:
-    """``texts`` as one gzip member (RFC 1952), compressed one after the other."""
+    """``texts`` as one gzip member (RFC 1952), compressed in order.
+
+    zlib lets go of the GIL while it deflates, so a second thread deflates each chunk while
+    this one writes the next: the text and its compression take turns on two cores instead
+    of one after the other.
+    """
     compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
-    parts = [compressor.compress(text) for text in texts]
+    parts = []
+    with ThreadPoolExecutor(1, thread_name_prefix="gzip") as deflating:
+        deflated: Future[bytes] | None = None
+        for chunk in _chunks(texts):
+            if deflated is not None:  # one chunk at a time: zlib's calls stay in order
+                parts.append(deflated.result())
+            deflated = deflating.submit(compressor.compress, chunk)
+        if deflated is not None:
+            parts.append(deflated.result())
     parts.append(compressor.flush())
     return b"".join(parts)
+
+
+def _chunks(texts: Iterable[bytes]) -> Iterator[bytes]:
+    """``texts`` joined into chunks of at least ``_CHUNK_BYTES`` (but the last): few enough
+    hand-overs between the threads, small enough to keep both busy."""
+    pending: list[bytes] = []
+    size = 0
+    for text in texts:
+        pending.append(text)
+        size += len(text)
+        if size >= _CHUNK_BYTES:
+            yield b"".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield b"".join(pending)
 
 
 def gzip_member(text: bytes) -> bytes:

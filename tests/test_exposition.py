@@ -111,3 +111,15 @@ def test_the_gzip_member_holds_the_text_and_members_join(openmetrics: bool) -> N
     joined = gzip_member(b"# before\n") + member + gzip_member(b"# after\n")
     assert gzip.decompress(joined) == b"# before\n" + text + b"# after\n"
     assert gunzip(member) == text
+
+
+def test_a_text_of_many_chunks_is_compressed_in_order() -> None:
+    """Families of several megabytes are deflated a chunk at a time by another thread: the
+    member still holds the whole text, in order."""
+    families = [
+        Family(f"chat_test_{number}", "Many.", [(f'agent="{i}"', i * number) for i in range(5000)])
+        for number in range(60)
+    ]
+    text = encode(families, openmetrics=False)
+    assert len(text) > 2_000_000
+    assert gunzip(encode_gzip(families, openmetrics=False)) == text
