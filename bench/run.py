@@ -141,18 +141,27 @@ async def _wait_ready(
     raise RuntimeError(f"the exporter was not ready after {READY_TIMEOUT_SECONDS:g}s")
 
 
-async def _scrape(session: aiohttp.ClientSession, url: str) -> Scrape:
+async def _get(session: aiohttp.ClientSession, url: str) -> tuple[float, int, bool, bytes]:
+    """One scrape as received: seconds, HTTP status, whether gzipped, the body as sent."""
     started = time.perf_counter()
     async with session.get(url, headers=PROMETHEUS_HEADERS) as response:
         wire = await response.read()
         seconds = time.perf_counter() - started
-        encoding = response.headers.get("Content-Encoding")
-        status = response.status
-    body = gzip.decompress(wire) if encoding == "gzip" else wire
+        return seconds, response.status, response.headers.get("Content-Encoding") == "gzip", wire
+
+
+def _checked(seconds: float, status: int, gzipped: bool, wire: bytes) -> Scrape:
+    """A scrape received, decompressed and checked: done after the timing, so that in a
+    burst one scrape's decompression does not delay the reading of the others."""
+    body = gzip.decompress(wire) if gzipped else wire
     up = _UP.search(body)
     if status != 200 or up is None or float(up.group(1)) != 1:
         raise RuntimeError(f"scrape failed (HTTP {status}): the collection did not succeed")
     return Scrape(seconds, len(wire), body)
+
+
+async def _scrape(session: aiohttp.ClientSession, url: str) -> Scrape:
+    return _checked(*await _get(session, url))
 
 
 async def _scrapes(session: aiohttp.ClientSession, url: str, count: int) -> list[Scrape]:
@@ -213,10 +222,11 @@ async def measure_http(
                     early = _rss_kib(process.pid, "VmRSS")
                 if turn % concurrency == 0:
                     started = time.perf_counter()
-                    concurrent += await asyncio.gather(
-                        *(_scrape(session, metrics) for _ in range(concurrency))
+                    burst = await asyncio.gather(
+                        *(_get(session, metrics) for _ in range(concurrency))
                     )
                     concurrent_seconds += time.perf_counter() - started
+                    concurrent += [_checked(*received) for received in burst]
             late = _rss_kib(process.pid, "VmRSS")
             peak = _rss_kib(process.pid, "VmHWM")
     return HTTPFigures(
