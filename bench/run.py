@@ -344,7 +344,7 @@ def report(url: str, args: Sequence[str], http: HTTPFigures, source: list[float]
         ("sequential scrape, median / p95", str(sequential)),
         ("collection within the scrape (chat_collect_duration_seconds)", str(collect)),
         (
-            f"concurrent scrape ({bursts} bursts of {http.concurrency} at once), median / p95",
+            f"concurrent scrape ({http.concurrency} at once, {bursts} times), median / p95",
             str(concurrent),
         ),
         (
