@@ -66,7 +66,7 @@ def _gzip(texts: Iterable[bytes]) -> bytes:
     this one writes the next: the text and its compression take turns on two cores instead
     of one after the other.
     """
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
+    compressor = _compressor()
     parts = []
     with ThreadPoolExecutor(1, thread_name_prefix="gzip") as deflating:
         deflated: Future[bytes] | None = None
@@ -78,6 +78,10 @@ def _gzip(texts: Iterable[bytes]) -> bytes:
             parts.append(deflated.result())
     parts.append(compressor.flush())
     return b"".join(parts)
+
+
+def _compressor() -> "zlib._Compress":
+    return zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
 
 
 def _chunks(texts: Iterable[bytes]) -> Iterator[bytes]:
@@ -97,8 +101,10 @@ def _chunks(texts: Iterable[bytes]) -> Iterator[bytes]:
 
 def gzip_member(text: bytes) -> bytes:
     """``text`` as one gzip member. Members concatenated are one gzip stream (RFC 1952 2.2),
-    so a scrape's body can join members compressed apart."""
-    return _gzip((text,))
+    so a scrape's body can join members compressed apart. The text is already whole, so no
+    second thread: there is nothing to write meanwhile."""
+    compressor = _compressor()
+    return compressor.compress(text) + compressor.flush()
 
 
 def encode_gzip(families: Iterable[Family], openmetrics: bool) -> bytes:
