@@ -326,12 +326,6 @@ async def raw_sql(
         await server.close()
 
 
-async def measure_raw_sql(url: str, statements: Sequence[Statement], runs: int) -> list[float]:
-    """Durations of ``runs`` replays of the captured statements, after the warm-up ones."""
-    async with raw_sql(url, statements) as replay:
-        return await _timed(runs, replay)
-
-
 def report(url: str, args: Sequence[str], http: HTTPFigures, source: list[float]) -> str:
     """The figures as a Markdown table, preceded by the command line that produced them."""
     sequential = Spread.of([scrape.seconds for scrape in http.sequential])
